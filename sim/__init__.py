@@ -1,0 +1,38 @@
+"""caseload-sim: a discrete-event staffing simulator for public-service caseloads.
+
+The Python API, used by the command line and by notebooks alike::
+
+    import sim
+    scenario = sim.load_scenario("scenarios/minimal.yaml")
+    result = sim.run(scenario, replications=20, seed=1)
+    result.summary()
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .errors import ScenarioError
+from .metrics import FIGURES, ReplicationSummary
+from .model import CaseloadModel, ReplicationOutput
+from .runner import RunResult, run, run_replication
+from .scenario import Scenario, apply_overrides, load_scenario, validate_scenario
+
+try:
+    __version__ = version("caseload-sim")
+except PackageNotFoundError:  # running from a source tree without installing
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "FIGURES",
+    "CaseloadModel",
+    "ReplicationOutput",
+    "ReplicationSummary",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "__version__",
+    "apply_overrides",
+    "load_scenario",
+    "run",
+    "run_replication",
+    "validate_scenario",
+]

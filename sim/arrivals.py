@@ -1,0 +1,155 @@
+"""Referral arrivals and the attributes each referral is born with.
+
+Arrivals of a case type form a Poisson process whose rate is constant between
+breakpoints (month starts and surge edges): within each segment the number of
+referrals is Poisson and their times are uniform, which is exact for a
+piecewise-constant rate. Segments are generated one at a time, so memory does
+not grow with the horizon, and all draws are numpy batches.
+
+Every attribute a referral carries (complexity, latent tier, score noise,
+minimum duration, signal times and their detection and re-report draws) comes
+from its own stream keyed by the case type, so no staffing or policy choice can
+change the referrals a scenario sees.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from .casetypes import DAYS_PER_YEAR, CaseProfile
+from .randomness import Purpose, RandomStreams
+
+__all__ = ["ArrivalProcess", "AttributeSampler", "ReferralDraws", "month_of"]
+
+MONTH_STARTS = np.cumsum([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30])
+"""First day of each month in a 365-day year (day 0 is 1 January)."""
+MONTH_LENGTHS = np.diff([*MONTH_STARTS, 365])
+
+
+def month_of(day: float) -> int:
+    """The month (0 = January) that a simulation day falls in."""
+    return int(np.searchsorted(MONTH_STARTS, day % DAYS_PER_YEAR, side="right") - 1)
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralDraws:
+    """A batch of new referrals of one case type, as arrays (one row per referral).
+
+    Signals are flattened: referral ``i`` owns ``signal_counts[i]`` consecutive
+    entries of ``signal_times``, ``detect_draws`` and ``rereport_draws``.
+    """
+
+    times: np.ndarray
+    complexity: np.ndarray
+    tiers: np.ndarray
+    raw_scores: np.ndarray
+    scores: np.ndarray
+    assessed: np.ndarray
+    durations: np.ndarray
+    signal_counts: np.ndarray
+    signal_times: np.ndarray
+    detect_draws: np.ndarray
+    rereport_draws: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+
+class AttributeSampler:
+    """Draws the attributes of referrals of one case type, one stream per attribute."""
+
+    def __init__(self, profile: CaseProfile, streams: RandomStreams, purpose: Purpose) -> None:
+        self.profile = profile
+        key = profile.key
+        attributes = Purpose.ATTRIBUTES if purpose is Purpose.ARRIVALS else purpose
+        signals = Purpose.SIGNALS if purpose is Purpose.ARRIVALS else purpose
+        self._complexity = streams.generator(attributes, key, 0)
+        self._tier = streams.generator(attributes, key, 1)
+        self._noise = streams.generator(attributes, key, 2)
+        self._duration = streams.generator(attributes, key, 3)
+        self._signal_count = streams.generator(signals, key, 10)
+        self._signal_time = streams.generator(signals, key, 11)
+        self._detect = streams.generator(signals, key, 12)
+        self._rereport = streams.generator(signals, key, 13)
+
+    def draw(self, times: np.ndarray) -> ReferralDraws:
+        """Attributes for referrals arriving at ``times`` (sorted)."""
+        profile = self.profile
+        n = len(times)
+        complexity = _categorical(self._complexity, profile.complexity_shares, n)
+        tiers = _categorical(self._tier, profile.mix, n)
+        raw = profile.screening.raw_scores(tiers, self._noise.standard_normal(n))
+        scores = profile.screening.percentiles(raw)
+        counts = self._signal_count.poisson(profile.signal_rates[tiers] * profile.risk_window)
+        total = int(counts.sum())
+        offsets = self._signal_time.uniform(0.0, profile.risk_window, total)
+        return ReferralDraws(
+            times=times,
+            complexity=complexity,
+            tiers=tiers,
+            raw_scores=raw,
+            scores=scores,
+            assessed=profile.screening.assessed_tiers(scores),
+            durations=profile.duration.sample(self._duration, n),
+            signal_counts=counts,
+            signal_times=np.repeat(times, counts) + offsets,
+            detect_draws=self._detect.random(total),
+            rereport_draws=self._rereport.random(total),
+        )
+
+
+def _categorical(rng: np.random.Generator, shares: np.ndarray, n: int) -> np.ndarray:
+    if len(shares) == 1:
+        rng.random(n)  # keep the stream's position independent of the number of levels
+        return np.zeros(n, dtype=np.intp)
+    cumulative = np.cumsum(shares)
+    cumulative[-1] = 1.0
+    return np.searchsorted(cumulative, rng.random(n), side="right").clip(max=len(shares) - 1)
+
+
+class ArrivalProcess:
+    """The referral stream of one case type over ``[0, horizon)``."""
+
+    def __init__(self, profile: CaseProfile, streams: RandomStreams, horizon: float) -> None:
+        self.profile = profile
+        self.horizon = horizon
+        self._times = streams.generator(Purpose.ARRIVALS, profile.key)
+        self._sampler = AttributeSampler(profile, streams, Purpose.ARRIVALS)
+
+    def rate_per_day(self, time: float) -> float:
+        """The arrival rate in force at ``time`` (referrals per day)."""
+        arrivals = self.profile.spec.arrivals
+        rate = arrivals.rate_per_year / DAYS_PER_YEAR
+        if arrivals.seasonality is not None:
+            season = np.asarray(arrivals.seasonality)
+            rate *= season[month_of(time)] * DAYS_PER_YEAR / float(season @ MONTH_LENGTHS)
+        for surge in arrivals.surges:
+            if surge.start_day <= time < surge.end_day:
+                rate *= surge.multiplier
+        return rate
+
+    def segments(self) -> list[tuple[float, float, float]]:
+        """``(start, end, rate_per_day)`` pieces of constant rate covering the horizon."""
+        edges = {0.0, float(self.horizon)}
+        arrivals = self.profile.spec.arrivals
+        if arrivals.seasonality is not None:
+            years = int(self.horizon // DAYS_PER_YEAR) + 1
+            for year in range(years):
+                edges.update(float(year * DAYS_PER_YEAR + start) for start in MONTH_STARTS)
+        for surge in arrivals.surges:
+            edges.update((surge.start_day, surge.end_day))
+        cuts = sorted(edge for edge in edges if 0.0 <= edge <= self.horizon)
+        return [(a, b, self.rate_per_day(a)) for a, b in itertools.pairwise(cuts)]
+
+    def batches(self) -> Iterator[ReferralDraws]:
+        """Referral batches in time order, one per segment (empty segments skipped)."""
+        for start, end, rate in self.segments():
+            count = self._times.poisson(rate * (end - start))
+            if count == 0:
+                continue
+            times = np.sort(self._times.uniform(start, end, count))
+            yield self._sampler.draw(times)

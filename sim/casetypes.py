@@ -1,0 +1,93 @@
+"""Case types compiled for the simulation: per-tier tables and the screening tool.
+
+The scenario says things the way people write them (a number or a mapping per
+tier, signals per year); a :class:`CaseProfile` holds the same facts the way the
+model reads them on every referral (tuples indexed by tier, rates per day).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .distributions import Duration
+from .intake import ScreeningTool, separation_for_auc
+from .randomness import stable_key
+from .scenario import CaseType, Scenario
+
+__all__ = ["CaseProfile", "build_profiles"]
+
+DAYS_PER_YEAR = 365.0
+
+
+@dataclass(frozen=True, eq=False)
+class CaseProfile:
+    """Everything the model needs to know about one case type."""
+
+    index: int
+    name: str
+    key: int
+    spec: CaseType
+    mix: np.ndarray
+    complexity_shares: np.ndarray
+    work_multipliers: np.ndarray
+    weight_multipliers: np.ndarray
+    duration: Duration
+    work_hours: float
+    weight: float
+    risk_window: float
+    signal_rates: np.ndarray
+    """Risk signals per day while in the risk window, by latent tier."""
+    first_contact_deadline: tuple[float, ...] | None
+    first_contact_hours: float
+    contact_every: tuple[float, ...] | None
+    contact_hours: tuple[float, ...]
+    screening: ScreeningTool
+    threshold: float
+
+    @property
+    def rate_per_year(self) -> float:
+        return self.spec.arrivals.rate_per_year
+
+
+def build_profiles(scenario: Scenario) -> list[CaseProfile]:
+    """Compile every case type of ``scenario``, in the order of the file."""
+    high = [name in scenario.high_risk_tiers for name in scenario.tier_names]
+    mixes = [np.asarray(scenario.risk_mix(ct)) for ct in scenario.case_types]
+    rates = np.array([ct.arrivals.rate_per_year for ct in scenario.case_types])
+    pooled = (rates[:, None] * np.vstack(mixes)).sum(axis=0) / rates.sum()
+    pooled_separation = separation_for_auc(scenario.intake.auc, pooled, high)
+    signal_rates = np.array([tier.signals_per_year for tier in scenario.risk.tiers]) / DAYS_PER_YEAR
+
+    profiles = []
+    for index, (spec, mix) in enumerate(zip(scenario.case_types, mixes, strict=True)):
+        has_both = mix[np.array(high)].sum() > 0 and mix[~np.array(high)].sum() > 0
+        separation = (
+            separation_for_auc(scenario.intake.auc, mix, high) if has_both else pooled_separation
+        )
+        first, contacts = spec.first_contact, spec.contacts
+        profiles.append(
+            CaseProfile(
+                index=index,
+                name=spec.name,
+                key=stable_key(spec.name),
+                spec=spec,
+                mix=mix,
+                complexity_shares=np.array([level.share for level in spec.complexity]),
+                work_multipliers=np.array([level.work_multiplier for level in spec.complexity]),
+                weight_multipliers=np.array([level.weight_multiplier for level in spec.complexity]),
+                duration=spec.duration,
+                work_hours=spec.work_hours,
+                weight=spec.weight,
+                risk_window=spec.risk_window_days or scenario.risk.window_days,
+                signal_rates=signal_rates,
+                first_contact_deadline=scenario.per_tier(first.deadline_days) if first else None,
+                first_contact_hours=first.hours if first else 0.0,
+                contact_every=scenario.per_tier(contacts.every_days) if contacts else None,
+                contact_hours=scenario.per_tier(contacts.hours) if contacts else (),
+                screening=ScreeningTool(mix, separation),
+                threshold=scenario.threshold_for(spec.name),
+            )
+        )
+    return profiles

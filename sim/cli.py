@@ -1,0 +1,213 @@
+"""The ``caseload`` command: a thin layer over the Python API in :mod:`sim.runner`.
+
+Bad input never shows a traceback: it prints one line naming the file, the field
+and what was expected, and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+import yaml
+
+from . import __version__
+from .errors import ScenarioError
+from .runner import RunResult, run
+from .scenario import Scenario, load_scenario
+
+EXIT_BAD_INPUT = 2
+
+
+def _fail(message: str) -> None:
+    click.echo(f"caseload: {message}", err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+def _load(path: str, overrides: tuple[str, ...] = ()) -> Scenario:
+    changes: dict[str, Any] = {}
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            _fail(f"--set {item!r}: expected KEY=VALUE, e.g. workforce.caseworkers=12")
+        try:
+            changes[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            _fail(f"--set {item!r}: the value is not valid YAML")
+    try:
+        return load_scenario(path, changes)
+    except ScenarioError as exc:
+        _fail(str(exc))
+    raise AssertionError("unreachable")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="caseload")
+def main() -> None:
+    """Discrete-event staffing simulator for public-service caseloads."""
+
+
+@main.command()
+@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(dir_okay=True))
+def validate(scenario_file: str) -> None:
+    """Check a scenario file without running it."""
+    scenario = _load(scenario_file)
+    types = ", ".join(case_type.name for case_type in scenario.case_types)
+    click.echo(
+        f"{scenario_file}: valid scenario {scenario.name!r} ({len(scenario.case_types)} case "
+        f"type(s): {types}; {scenario.workforce.caseworkers} caseworkers; "
+        f"{scenario.horizon_days:g} days, warm-up {scenario.warmup_days:g})"
+    )
+
+
+@main.command("run")
+@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(dir_okay=True))
+@click.option(
+    "--reps", "-r", type=click.IntRange(min=1), help="Replications (default: the scenario's)."
+)
+@click.option("--seed", "-s", type=click.IntRange(min=0), help="Seed (default: the scenario's).")
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    help="Output format of the summary.",
+)
+@click.option(
+    "--out", "-o", type=click.Path(dir_okay=False), help="Write the summary here instead of stdout."
+)
+@click.option(
+    "--timeseries",
+    type=click.Path(dir_okay=False),
+    help="Write the daily time series of every replication to this CSV file.",
+)
+@click.option(
+    "--replications-out",
+    type=click.Path(dir_okay=False),
+    help="Write one row per replication to this CSV file.",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Change a scenario field, e.g. --set workforce.caseworkers=12 (repeatable).",
+)
+def run_command(
+    scenario_file: str,
+    reps: int | None,
+    seed: int | None,
+    fmt: str,
+    out: str | None,
+    timeseries: str | None,
+    replications_out: str | None,
+    overrides: tuple[str, ...],
+) -> None:
+    """Run a scenario and print its outcomes with 95% confidence intervals."""
+    scenario = _load(scenario_file, overrides)
+    for target in (out, timeseries, replications_out):
+        if target is not None and not Path(target).parent.is_dir():
+            _fail(f"{target}: the folder {str(Path(target).parent)!r} does not exist")
+    result = run(scenario, replications=reps, seed=seed, timeseries=timeseries is not None)
+    text = {"table": format_table, "json": format_json, "csv": format_csv}[fmt](result)
+    try:
+        if out is None:
+            click.echo(text, nl=not text.endswith("\n"))
+        else:
+            Path(out).write_text(text, encoding="utf-8")
+            click.echo(f"wrote {fmt} summary to {out}", err=True)
+        if timeseries is not None and result.timeseries is not None:
+            result.timeseries.to_csv(timeseries, index=False)
+            click.echo(f"wrote daily time series to {timeseries}", err=True)
+        if replications_out is not None:
+            result.replications.to_csv(replications_out, index=False)
+            click.echo(f"wrote replications to {replications_out}", err=True)
+    except OSError as exc:
+        _fail(f"cannot write output: {exc.strerror} ({exc.filename})")
+
+
+# ---------------------------------------------------------------------- formats
+
+
+def _number(value: float, unit: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if unit == "share":
+        return f"{100 * value:.1f}%"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if abs(value) >= 100:
+        return f"{value:.1f}"
+    return f"{value:.3g}" if value else "0"
+
+
+def format_table(result: RunResult) -> str:
+    """A readable table: figure, mean, 95% confidence interval, unit; by section."""
+    table = result.summary()
+    scenario = result.scenario
+    n = len(result.replications)
+    lines = [
+        f"Scenario {scenario.name!r}: {n} replication(s), seed {result.seed}, "
+        f"{scenario.horizon_days:g} days after a {scenario.warmup_days:g}-day warm-up "
+        f"(statistics over days {scenario.warmup_days:g}-{scenario.horizon_days:g})",
+    ]
+    width = max(len(label) for label in table["label"]) + 2
+    section = None
+    for name, row in table.iterrows():
+        if name == "window_days":
+            continue
+        if row["section"] != section:
+            section = row["section"]
+            lines.append("")
+            lines.append(f"{section}".ljust(width) + f"{'mean':>12}  {'95% CI':<25}unit")
+        unit = row["unit"]
+        if math.isnan(row["ci_low"]):
+            interval = "-" if n < 2 else "(no variation)"
+        else:
+            interval = f"[{_number(row['ci_low'], unit)}, {_number(row['ci_high'], unit)}]"
+        shown_unit = "" if unit == "share" else unit
+        lines.append(
+            f"{row['label']:<{width}}{_number(row['mean'], unit):>12}  {interval:<25}{shown_unit}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def format_json(result: RunResult) -> str:
+    table = result.summary()
+    figures = {
+        name: {
+            key: (None if isinstance(value, float) and math.isnan(value) else value)
+            for key, value in row.items()
+        }
+        for name, row in table.to_dict(orient="index").items()
+    }
+    payload = {
+        "scenario": result.scenario.name,
+        "seed": result.seed,
+        "replications": len(result.replications),
+        "confidence_level": 0.95,
+        "figures": figures,
+    }
+    return json.dumps(payload, indent=2, default=_json_default) + "\n"
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def format_csv(result: RunResult) -> str:
+    table: pd.DataFrame = result.summary()
+    return table.to_csv(index_label="figure")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,148 @@
+"""The people at risk and the referrals about them.
+
+A :class:`Subject` is the child, defendant or person on probation: a latent risk
+tier and the risk signals it will produce. A :class:`Referral` is one report
+about a subject to the agency; it is screened out, or opened as a case that
+waits, is held open by a worker, is closed, or is sent to an external provider.
+A subject usually has one referral; a re-report after screen-out or closure
+adds another, and the subject's signals follow it to the newest one.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .casetypes import CaseProfile
+    from .risk import Signal
+    from .workforce import Worker
+
+__all__ = ["Referral", "ReferralState", "Subject"]
+
+
+class ReferralState(StrEnum):
+    """Where a referral is. Every referral is in exactly one state at any time."""
+
+    SCREENED_OUT = "screened_out"
+    WAITING = "waiting"
+    OPEN = "open"
+    CLOSED = "closed"
+    SENT_OUT = "sent_out"
+
+
+class Subject:
+    """A person at risk: latent tier, signals (sorted by time) and their referrals."""
+
+    __slots__ = ("id", "referrals", "signals", "tier")
+
+    def __init__(self, id: int, tier: int) -> None:
+        self.id = id
+        self.tier = tier
+        self.signals: list[Signal] = []
+        self.referrals: list[Referral] = []
+
+    @property
+    def current(self) -> Referral:
+        """The newest referral about this subject."""
+        return self.referrals[-1]
+
+
+class Referral:
+    """One referral and, once screened in, the case opened from it.
+
+    Times are in days from the start of the run; case work in hours. ``history``
+    records every change of state as ``(time, state)``, which is what the cause
+    of a harm is read from.
+    """
+
+    __slots__ = (
+        "arrival",
+        "assigned_at",
+        "closed_at",
+        "closing",
+        "complexity",
+        "contact_due",
+        "contact_eligible",
+        "contact_first",
+        "duration",
+        "first_contact_at",
+        "first_contact_due",
+        "history",
+        "id",
+        "initial",
+        "planned_close",
+        "profile",
+        "provider_until",
+        "queue_version",
+        "raw_score",
+        "rereferral",
+        "score",
+        "state",
+        "subject",
+        "tier",
+        "weight",
+        "work_done",
+        "work_total",
+        "worker",
+    )
+
+    def __init__(
+        self,
+        id: int,
+        subject: Subject,
+        profile: CaseProfile,
+        arrival: float,
+        complexity: int,
+        raw_score: float,
+        score: float,
+        tier: int,
+        duration: float,
+        *,
+        rereferral: bool = False,
+        initial: bool = False,
+    ) -> None:
+        self.id = id
+        self.subject = subject
+        self.profile = profile
+        self.arrival = arrival
+        self.complexity = complexity
+        self.raw_score = raw_score
+        self.score = score
+        self.tier = tier
+        """The assessed tier (from the score); the latent tier is ``subject.tier``."""
+        self.duration = duration
+        self.rereferral = rereferral
+        self.initial = initial
+        self.weight = profile.weight * float(profile.weight_multipliers[complexity])
+        self.work_total = profile.work_hours * float(profile.work_multipliers[complexity])
+        self.work_done = 0.0
+        self.state: ReferralState | None = None
+        self.history: list[tuple[float, ReferralState]] = []
+        self.worker: Worker | None = None
+        self.assigned_at: float | None = None
+        self.planned_close: float | None = None
+        self.closed_at: float | None = None
+        self.closing = False
+        self.provider_until: float | None = None
+        self.first_contact_due: float | None = None
+        self.first_contact_at: float | None = None
+        self.contact_due: float | None = None
+        self.contact_eligible = 0.0
+        self.contact_first = False
+        self.queue_version = 0
+        subject.referrals.append(self)
+
+    def move(self, state: ReferralState, time: float) -> None:
+        """Change state, recording the change."""
+        self.state = state
+        self.history.append((time, state))
+
+    @property
+    def work_left(self) -> float:
+        return self.work_total - self.work_done
+
+    def __repr__(self) -> str:
+        return (
+            f"Referral(id={self.id}, {self.profile.name}, state={self.state}, t={self.arrival:.2f})"
+        )

@@ -1,0 +1,137 @@
+"""Run a scenario: replications, their summaries, and the mean with its confidence interval.
+
+This is the Python API the command line and the notebooks share::
+
+    import sim
+    result = sim.run("scenarios/minimal.yaml", replications=20, seed=1)
+    result.summary()          # mean and 95% CI of every figure
+    result.replications       # one row per replication
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import pandas as pd
+
+from .analysis import summarise
+from .metrics import FIGURES, ReplicationSummary
+from .model import CaseloadModel, ReplicationOutput
+from .scenario import Scenario, load_scenario
+from .work import TriageRule
+
+__all__ = ["RunResult", "run", "run_replication"]
+
+
+def _as_scenario(scenario: Scenario | str | Path) -> Scenario:
+    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+
+
+def run_replication(
+    scenario: Scenario | str | Path,
+    replication: int = 0,
+    seed: int | None = None,
+    *,
+    until: float | None = None,
+    timeseries: bool = False,
+    records: bool = False,
+    triage: TriageRule | None = None,
+) -> ReplicationOutput:
+    """Run one replication. Replication ``r`` with seed ``s`` is the same in every scenario."""
+    model = CaseloadModel(
+        _as_scenario(scenario),
+        replication=replication,
+        seed=seed,
+        timeseries=timeseries,
+        records=records,
+        triage=triage,
+    )
+    return model.run(until)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The replications of one scenario.
+
+    Attributes
+    ----------
+    scenario
+        The scenario that was run.
+    seed
+        The seed; replication ``r`` used random streams ``(seed, r)``.
+    replications
+        One row per replication: ``replication`` then every summary figure.
+    state_counts
+        One row per replication: referrals by final state.
+    timeseries
+        Daily readings, with a ``replication`` column (if requested).
+    records
+        Every referral at the end of the run, with a ``replication`` column (if requested).
+    """
+
+    scenario: Scenario
+    seed: int
+    replications: pd.DataFrame
+    state_counts: pd.DataFrame
+    timeseries: pd.DataFrame | None = None
+    records: pd.DataFrame | None = None
+
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """Mean, ``level`` confidence interval, sd and n of every figure, with labels and units."""
+        table = summarise(self.replications, list(FIGURES), level)
+        table.insert(0, "label", [FIGURES[f]["label"] for f in table.index])
+        table.insert(1, "unit", [FIGURES[f]["unit"] for f in table.index])
+        table.insert(2, "section", [FIGURES[f]["section"] for f in table.index])
+        return table
+
+
+def run(
+    scenario: Scenario | str | Path,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    timeseries: bool = False,
+    records: bool = False,
+    triage: TriageRule | None = None,
+) -> RunResult:
+    """Run ``replications`` replications of ``scenario`` (defaults from the scenario).
+
+    Parameters
+    ----------
+    scenario
+        A :class:`~sim.scenario.Scenario` or the path of a scenario file.
+    replications, seed
+        Override the scenario's ``replications`` and ``seed``.
+    timeseries
+        Also collect the daily time series of every replication.
+    records
+        Also keep a per-referral table (memory grows with the number of referrals).
+    triage
+        A custom triage rule instead of the scenario's (see :mod:`sim.work`).
+    """
+    scenario = _as_scenario(scenario)
+    count = scenario.replications if replications is None else replications
+    if count < 1:
+        raise ValueError(f"replications: expected at least 1, got {count}")
+    seed = scenario.seed if seed is None else seed
+    rows, counts, series, tables = [], [], [], []
+    for replication in range(count):
+        output = run_replication(
+            scenario, replication, seed, timeseries=timeseries, records=records, triage=triage
+        )
+        rows.append({"replication": replication, **output.summary.as_dict()})
+        counts.append({"replication": replication, **output.state_counts})
+        if output.timeseries is not None:
+            series.append(output.timeseries.assign(replication=replication))
+        if output.records is not None:
+            tables.append(output.records.assign(replication=replication))
+    columns = ["replication", *(f.name for f in fields(ReplicationSummary))]
+    return RunResult(
+        scenario=scenario,
+        seed=seed,
+        replications=pd.DataFrame(rows, columns=columns),
+        state_counts=pd.DataFrame(counts),
+        timeseries=pd.concat(series, ignore_index=True) if series else None,
+        records=pd.concat(tables, ignore_index=True) if tables else None,
+    )

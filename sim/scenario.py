@@ -1,0 +1,551 @@
+"""Scenario files: the pydantic schema, the YAML loader and its one-line errors.
+
+A scenario is everything a run needs: case types and their arrivals, risk tiers,
+intake screening, caps and overflow, the workforce, the triage rule, the
+horizon and the seed. Every model forbids unknown keys and rejects NaN and
+infinity; cross-references (tier names, case type names) are checked once the
+whole file has been read. Values given "per tier" may be a single number for
+every tier or a mapping from tier name to number.
+
+Time is in days, work in hours, money in a currency-free unit.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .distributions import Duration
+from .errors import ScenarioError
+
+__all__ = [
+    "Arrivals",
+    "Caps",
+    "CaseType",
+    "ComplexityLevel",
+    "Contacts",
+    "FirstContact",
+    "InitialState",
+    "Intake",
+    "Risk",
+    "RiskTier",
+    "Scenario",
+    "SurgeWindow",
+    "Workforce",
+    "apply_overrides",
+    "load_scenario",
+    "load_yaml",
+]
+
+_STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$")]
+PositiveFloat = Annotated[float, Field(gt=0)]
+NonNegativeFloat = Annotated[float, Field(ge=0)]
+Probability = Annotated[float, Field(ge=0, le=1)]
+PositiveInt = Annotated[int, Field(ge=1)]
+NonNegativeInt = Annotated[int, Field(ge=0)]
+
+TierHours = NonNegativeFloat | dict[Name, NonNegativeFloat]
+"""Hours, one number for every tier or a mapping ``{tier: hours}``."""
+TierDays = PositiveFloat | dict[Name, PositiveFloat]
+"""Days, one number for every tier or a mapping ``{tier: days}``."""
+
+
+class FieldIssue(ValueError):
+    """A cross-field problem found by a model validator, with the path to blame."""
+
+    def __init__(self, path: Sequence[str | int], message: str) -> None:
+        self.path = tuple(path)
+        super().__init__(f"{_format_path(self.path)}: {message}")
+        self.message = message
+
+
+def _format_path(path: Iterable[str | int]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+# --------------------------------------------------------------------------- arrivals
+
+
+class SurgeWindow(BaseModel):
+    """Referrals multiplied by ``multiplier`` from ``start_day`` (inclusive) to ``end_day``."""
+
+    model_config = _STRICT
+    start_day: NonNegativeFloat
+    end_day: PositiveFloat
+    multiplier: NonNegativeFloat
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SurgeWindow:
+        if self.start_day >= self.end_day:
+            raise FieldIssue(
+                ("end_day",), f"expected end_day > start_day ({self.start_day}), got {self.end_day}"
+            )
+        return self
+
+
+class Arrivals(BaseModel):
+    """A Poisson arrival process with optional seasonality and surge windows.
+
+    ``seasonality`` holds 12 monthly multipliers (January first); they are
+    normalised so that the year still brings ``rate_per_year`` referrals on
+    average. Surge multipliers are applied on top and are not normalised.
+    """
+
+    model_config = _STRICT
+    rate_per_year: PositiveFloat
+    seasonality: Annotated[list[PositiveFloat], Field(min_length=12, max_length=12)] | None = None
+    surges: list[SurgeWindow] = []
+
+
+# --------------------------------------------------------------------------- case types
+
+
+class ComplexityLevel(BaseModel):
+    """A share of a case type whose case work (and, optionally, weight) is scaled."""
+
+    model_config = _STRICT
+    name: Name
+    share: Annotated[float, Field(gt=0, le=1)]
+    work_multiplier: PositiveFloat = 1.0
+    weight_multiplier: PositiveFloat = 1.0
+
+
+class FirstContact(BaseModel):
+    """The first contact: due within ``deadline_days`` of the referral, taking ``hours``."""
+
+    model_config = _STRICT
+    deadline_days: TierDays
+    hours: NonNegativeFloat
+
+
+class Contacts(BaseModel):
+    """Recurring contacts every ``every_days`` (by assessed tier), taking ``hours`` each."""
+
+    model_config = _STRICT
+    every_days: TierDays
+    hours: TierHours
+
+    @model_validator(mode="after")
+    def _at_least_daily(self) -> Contacts:
+        values = (
+            self.every_days.values() if isinstance(self.every_days, dict) else [self.every_days]
+        )
+        if min(values) < 1:
+            raise FieldIssue(("every_days",), f"expected at least 1 day, got {min(values)}")
+        return self
+
+
+class CaseType(BaseModel):
+    """One kind of referral: how often it comes, its risk mix and the work it needs.
+
+    ``duration`` is the minimum life of an open case from assignment (a court
+    timeline, a probation term); ``work_hours`` the case work over that life.
+    A case closes when both are done.
+    """
+
+    model_config = _STRICT
+    name: Name
+    arrivals: Arrivals
+    risk_mix: dict[Name, Probability]
+    complexity: Annotated[list[ComplexityLevel], Field(min_length=1)] = [
+        ComplexityLevel(name="standard", share=1.0)
+    ]
+    duration: Duration
+    work_hours: NonNegativeFloat = 0.0
+    weight: PositiveFloat = 1.0
+    first_contact: FirstContact | None = None
+    contacts: Contacts | None = None
+    risk_window_days: PositiveFloat | None = None
+
+    @model_validator(mode="after")
+    def _shares(self) -> CaseType:
+        total = sum(self.risk_mix.values())
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            raise FieldIssue(("risk_mix",), f"expected shares summing to 1, got {total:g}")
+        names = [level.name for level in self.complexity]
+        if len(set(names)) != len(names):
+            raise FieldIssue(("complexity",), f"expected unique names, got {names}")
+        total = sum(level.share for level in self.complexity)
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            raise FieldIssue(("complexity",), f"expected shares summing to 1, got {total:g}")
+        return self
+
+
+# --------------------------------------------------------------------------- risk and intake
+
+
+class RiskTier(BaseModel):
+    """A latent risk tier and how often it produces risk signals."""
+
+    model_config = _STRICT
+    name: Name
+    signals_per_year: NonNegativeFloat
+
+
+class Risk(BaseModel):
+    """Latent risk, its signals, and what it takes to catch a signal before it is harm.
+
+    A signal becomes harm ``detection_window_days`` after it occurs unless a
+    contact inside that window detects it (probability ``detection_probability``
+    per contact). With probability ``rereport_probability`` a signal is also
+    reported to the agency; the re-report raises the observed score by
+    ``rereport_score_boost`` standard deviations.
+    """
+
+    model_config = _STRICT
+    tiers: Annotated[list[RiskTier], Field(min_length=1)]
+    window_days: PositiveFloat = 365.0
+    detection_window_days: PositiveFloat = 14.0
+    detection_probability: Probability = 0.8
+    rereport_probability: Probability = 0.0
+    rereport_score_boost: NonNegativeFloat = 1.0
+
+    @model_validator(mode="after")
+    def _unique(self) -> Risk:
+        names = [tier.name for tier in self.tiers]
+        if len(set(names)) != len(names):
+            raise FieldIssue(("tiers",), f"expected unique tier names, got {names}")
+        return self
+
+
+class Intake(BaseModel):
+    """Intake screening: a noisy risk score and a threshold on it.
+
+    The score of a referral is its percentile among referrals of its type, so a
+    threshold of 0.4 screens out about 40% of them. ``auc`` is the score's AUC
+    against latent membership of ``high_risk_tiers`` (default: the top tier).
+    """
+
+    model_config = _STRICT
+    auc: Annotated[float, Field(ge=0.5, le=0.999)] = 0.68
+    high_risk_tiers: Annotated[list[Name], Field(min_length=1)] | None = None
+    threshold: Probability | dict[Name, Probability] = 0.0
+
+
+# --------------------------------------------------------------------------- capacity
+
+
+class Caps(BaseModel):
+    """Caseload caps per worker and what happens when every worker is full.
+
+    ``overflow``: ``wait`` (the case waits for a free slot), ``over_cap`` (it is
+    assigned to the least-loaded worker anyway, and the breach is counted) or
+    ``external`` (it is sent to an external provider at ``external_cost_per_case``;
+    the provider catches a signal with ``external_detection_probability``).
+    """
+
+    model_config = _STRICT
+    count: PositiveInt | None = None
+    weighted: PositiveFloat | None = None
+    overflow: Literal["wait", "over_cap", "external"] = "wait"
+    external_cost_per_case: NonNegativeFloat = 0.0
+    external_detection_probability: Probability = 0.0
+
+
+class Workforce(BaseModel):
+    """The case-carrying workers and their hours (a fixed roster in this version)."""
+
+    model_config = _STRICT
+    caseworkers: PositiveInt
+    hours_per_day: Annotated[float, Field(gt=0, le=24)]
+    working_days_per_week: Annotated[int, Field(ge=1, le=7)] = 5
+
+
+class InitialState(BaseModel):
+    """Start from an existing office instead of an empty one."""
+
+    model_config = _STRICT
+    open_cases_per_worker: NonNegativeInt = 0
+    waiting: NonNegativeInt = 0
+
+
+# --------------------------------------------------------------------------- scenario
+
+
+class Scenario(BaseModel):
+    """A complete, validated scenario. Build it with :func:`load_scenario` or directly."""
+
+    model_config = _STRICT
+    name: Name
+    description: str = ""
+    horizon_days: PositiveFloat
+    warmup_days: NonNegativeFloat = 0.0
+    replications: PositiveInt = 10
+    seed: NonNegativeInt = 20261122
+    risk: Risk
+    intake: Intake = Intake()
+    case_types: Annotated[list[CaseType], Field(min_length=1)]
+    caps: Caps = Caps()
+    workforce: Workforce
+    triage: Literal["risk_first", "deadline_first", "fifo"] = "deadline_first"
+    initial_state: InitialState | None = None
+
+    @model_validator(mode="after")
+    def _references(self) -> Scenario:
+        if self.warmup_days >= self.horizon_days:
+            raise FieldIssue(
+                ("warmup_days",),
+                f"expected less than horizon_days ({self.horizon_days:g}), "
+                f"got {self.warmup_days:g}",
+            )
+        tiers = self.tier_names
+        type_names = [case_type.name for case_type in self.case_types]
+        if len(set(type_names)) != len(type_names):
+            raise FieldIssue(("case_types",), f"expected unique names, got {type_names}")
+        for i, case_type in enumerate(self.case_types):
+            where = ("case_types", i)
+            _check_keys(case_type.risk_mix, tiers, (*where, "risk_mix"), "tier", every=False)
+            if case_type.first_contact is not None:
+                _check_per_tier(
+                    case_type.first_contact.deadline_days,
+                    tiers,
+                    (*where, "first_contact", "deadline_days"),
+                )
+            if case_type.contacts is not None:
+                for field in ("every_days", "hours"):
+                    _check_per_tier(
+                        getattr(case_type.contacts, field), tiers, (*where, "contacts", field)
+                    )
+        if isinstance(self.intake.threshold, dict):
+            _check_keys(self.intake.threshold, type_names, ("intake", "threshold"), "case type")
+        high = self.high_risk_tiers
+        for name in high:
+            if name not in tiers:
+                raise FieldIssue(
+                    ("intake", "high_risk_tiers"), f"expected tier names from {tiers}, got {name!r}"
+                )
+        if set(high) == set(tiers):
+            raise FieldIssue(
+                ("intake", "high_risk_tiers"),
+                "expected at least one tier that is not high risk (the AUC needs both kinds)",
+            )
+        if set(high) != set(tiers[len(tiers) - len(high) :]):
+            raise FieldIssue(
+                ("intake", "high_risk_tiers"),
+                f"expected the highest tiers (tiers run from low to high risk: {tiers}), "
+                f"got {high}",
+            )
+        shares = [ct.risk_mix for ct in self.case_types]
+        if not any(mix.get(name, 0) > 0 for mix in shares for name in high):
+            raise FieldIssue(("case_types",), f"expected some referrals in a high-risk tier {high}")
+        if not any(share > 0 for mix in shares for name, share in mix.items() if name not in high):
+            raise FieldIssue(("case_types",), "expected some referrals outside the high-risk tiers")
+        return self
+
+    # ---- derived views used by the model -------------------------------------------------
+
+    @property
+    def tier_names(self) -> list[str]:
+        return [tier.name for tier in self.risk.tiers]
+
+    @property
+    def high_risk_tiers(self) -> list[str]:
+        return self.intake.high_risk_tiers or [self.risk.tiers[-1].name]
+
+    def threshold_for(self, case_type: str) -> float:
+        """The screening threshold (score percentile) in force for ``case_type``."""
+        threshold = self.intake.threshold
+        return threshold[case_type] if isinstance(threshold, dict) else threshold
+
+    def per_tier(self, value: float | Mapping[str, float]) -> tuple[float, ...]:
+        """Expand a per-tier value into one number per tier, in tier order."""
+        if isinstance(value, Mapping):
+            return tuple(float(value[name]) for name in self.tier_names)
+        return (float(value),) * len(self.risk.tiers)
+
+    def risk_mix(self, case_type: CaseType) -> tuple[float, ...]:
+        """The share of each latent tier among referrals of ``case_type``, in tier order."""
+        return tuple(float(case_type.risk_mix.get(name, 0.0)) for name in self.tier_names)
+
+
+def _check_keys(
+    mapping: Mapping[str, Any],
+    allowed: Sequence[str],
+    path: Sequence[str | int],
+    what: str,
+    *,
+    every: bool = True,
+) -> None:
+    unknown = [key for key in mapping if key not in allowed]
+    if unknown:
+        raise FieldIssue((*path, unknown[0]), f"unknown {what}; expected one of {list(allowed)}")
+    missing = [key for key in allowed if key not in mapping]
+    if every and missing:
+        raise FieldIssue(path, f"expected a value for every {what}; missing {missing}")
+
+
+def _check_per_tier(value: Any, tiers: Sequence[str], path: Sequence[str | int]) -> None:
+    if isinstance(value, Mapping):
+        _check_keys(value, tiers, path, "tier")
+
+
+# --------------------------------------------------------------------------- loading
+
+
+class _SafeLoader(yaml.SafeLoader):
+    """The safe loader, refusing documents that lean on aliases (the "billion laughs")."""
+
+    max_aliases = 100
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            self._aliases = getattr(self, "_aliases", 0) + 1
+            if self._aliases > self.max_aliases:
+                raise yaml.YAMLError(f"more than {self.max_aliases} YAML aliases")
+        return super().compose_node(parent, index)
+
+
+MAX_FILE_BYTES = 5_000_000
+"""Scenario and sweep files larger than this are refused before parsing."""
+
+
+def load_yaml(path: str | Path) -> Any:
+    """Read a YAML file with the safe loader, turning every failure into a ScenarioError."""
+    source = str(path)
+    file = Path(path)
+    if not file.exists():
+        raise ScenarioError(source, None, "file not found")
+    if not file.is_file():
+        raise ScenarioError(source, None, "expected a YAML file, got a directory or special file")
+    try:
+        size = file.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ScenarioError(
+                source, None, f"file too large ({size:,} bytes; limit {MAX_FILE_BYTES:,})"
+            )
+        text = file.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            source, None, f"expected UTF-8 text, got invalid bytes at offset {exc.start}"
+        ) from None
+    except OSError as exc:
+        raise ScenarioError(source, None, f"cannot read file: {exc.strerror}") from None
+    try:
+        return yaml.load(text, Loader=_SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise ScenarioError(source, None, f"YAML syntax error at {where}{exc.problem}") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(source, None, f"YAML error: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(source, None, "YAML nested too deeply") from None
+
+
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Load and validate a scenario file.
+
+    Parameters
+    ----------
+    path
+        The YAML file.
+    overrides
+        Optional ``{"dotted.path": value}`` changes applied before validation,
+        e.g. ``{"workforce.caseworkers": 12, "intake.threshold": 0.5}``.
+
+    Raises
+    ------
+    ScenarioError
+        With a one-line message naming the file, the field and what was expected.
+    """
+    data = load_yaml(path)
+    if overrides:
+        data = _override(data, overrides, str(path))
+    return validate_scenario(data, str(path))
+
+
+def validate_scenario(data: Any, source: str = "<scenario>") -> Scenario:
+    """Validate plain data (as read from YAML) into a :class:`Scenario`."""
+    if not isinstance(data, dict):
+        kind = "an empty file" if data is None else type(data).__name__
+        raise ScenarioError(source, None, f"expected a mapping of scenario fields, got {kind}")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise _as_scenario_error(exc, source) from None
+    except RecursionError:
+        raise ScenarioError(source, None, "structure nested too deeply") from None
+
+
+def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
+    """Return a copy of ``scenario`` with ``{"dotted.path": value}`` changes, re-validated."""
+    data = _override(scenario.model_dump(mode="python"), overrides, scenario.name)
+    return validate_scenario(data, f"{scenario.name} (with overrides)")
+
+
+def _override(data: Any, overrides: Mapping[str, Any], source: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        return data
+    result = copy.deepcopy(data)
+    for dotted, value in overrides.items():
+        parts = dotted.split(".")
+        node: Any = result
+        for depth, part in enumerate(parts[:-1]):
+            key: Any = int(part) if isinstance(node, list) and part.isdigit() else part
+            try:
+                node = node[key]
+            except (KeyError, IndexError, TypeError):
+                node = None
+            if not isinstance(node, dict | list):
+                where = ".".join(parts[: depth + 1])
+                raise ScenarioError(
+                    source, dotted, f"no such field in the scenario ({where!r} is not a section)"
+                )
+        last: Any = int(parts[-1]) if isinstance(node, list) and parts[-1].isdigit() else parts[-1]
+        node[last] = value
+    return result
+
+
+def _as_scenario_error(exc: ValidationError, source: str) -> ScenarioError:
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc: tuple[Any, ...] = tuple(first["loc"])
+    ctx = first.get("ctx") or {}
+    issue = ctx.get("error")
+    if isinstance(issue, FieldIssue):
+        loc, message = loc + issue.path, issue.message
+    else:
+        message = _describe(first)
+    loc = tuple(part for part in loc if part not in _DISCRIMINATOR_TAGS)
+    more = (
+        f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+        if len(errors) > 1
+        else ""
+    )
+    return ScenarioError(source, _format_path(loc) or None, message + more)
+
+
+_DISCRIMINATOR_TAGS = {"fixed", "exponential", "lognormal", "gamma", "uniform", "triangular"}
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    kind = error["type"]
+    got = error.get("input")
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "missing":
+        return "required field is missing"
+    message = error["msg"]
+    message = message.removeprefix("Value error, ").removeprefix("Input should be ")
+    message = message[0].lower() + message[1:] if message else message
+    if not message.startswith("expected"):
+        message = f"expected {message}"
+    if kind not in {"union_tag_invalid", "union_tag_not_found"}:
+        message += f", got {_short(got)}"
+    return message
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,269 @@
+"""A worker's working day: which contacts and case work get done, in triage order.
+
+Every working day a worker has ``hours_per_day`` hours, starting at
+:data:`WORKDAY_START`. The day's demand is
+
+* contacts that are due or overdue (the first contact, due within the response
+  deadline of the referral; recurring contacts, due every ``k`` days by
+  assessed tier), each taking its hours in one piece;
+* case work accrued so far: a case's ``work_hours`` are spread evenly over its
+  minimum duration, so by day ``d`` the share ``d / duration`` is due.
+
+Tasks are done from the start of the day in the order the triage rule gives
+until the hours run out; a contact that no longer fits is skipped for a smaller
+task. A case assigned later in the working day gets its first contact at once
+if the worker still has the hours (a same-day response). Hours still left at
+the end of the day go to case work ahead of schedule, earliest planned closure
+first. A contact's time is the moment it begins. What is not
+done carries over: contacts stay overdue (a recurring contact not done within
+one further period counts as missed and the next falls due), case work runs
+late, and the case closes late.
+
+A recurring contact may be done any day of its period (``k`` days up to its due
+day); one done on time keeps the calendar, a late one restarts it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .referral import Referral
+    from .workforce import Worker
+
+__all__ = [
+    "CASEWORK",
+    "CONTACT",
+    "TRIAGE_RULES",
+    "WORKDAY_START",
+    "DayWork",
+    "TriageRule",
+    "WorkContext",
+    "respond_now",
+    "roll_missed_contacts",
+    "schedule_next_contact",
+    "work_ahead",
+    "work_day",
+]
+
+WORKDAY_START = 9.0 / 24.0
+"""The working day starts at 09:00; a task's time is the start plus the hours before it."""
+HOURS_PER_DAY = 24.0
+CONTACT, CASEWORK = 0, 1
+_EPS = 1e-9
+
+TriageRule = Callable[["Referral", int, float], tuple]
+"""Sort key of a task: ``rule(case, kind, due)``, smaller first."""
+
+
+def risk_first(case: Referral, kind: int, due: float) -> tuple:
+    """Highest assessed risk first (then highest score), contacts before case work."""
+    return (-case.tier, -case.score, kind, due, case.id)
+
+
+def deadline_first(case: Referral, kind: int, due: float) -> tuple:
+    """Earliest deadline first: a contact's due time, case work's planned closure."""
+    return (due, kind, case.id)
+
+
+def fifo(case: Referral, kind: int, due: float) -> tuple:
+    """First come, first served, by the referral's arrival."""
+    return (case.arrival, kind, case.id)
+
+
+TRIAGE_RULES: dict[str, TriageRule] = {
+    "risk_first": risk_first,
+    "deadline_first": deadline_first,
+    "fifo": fifo,
+}
+
+
+class WorkContext(Protocol):
+    """What the work of a day reports back to the model."""
+
+    def on_contact(self, case: Referral, time: float) -> None: ...
+
+    def on_missed_contacts(self, case: Referral, count: int) -> None: ...
+
+    def on_casework_done(self, case: Referral, time: float) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DayWork:
+    """The work asked of a worker on one day, in hours.
+
+    ``new`` is the load offered since the worker's previous working day (see
+    :func:`offered_load`); ``backlog`` is work already overdue when the day began.
+    """
+
+    available: float
+    new: float
+    backlog: float
+
+
+def contact_hours(case: Referral) -> float:
+    profile = case.profile
+    return profile.first_contact_hours if case.contact_first else profile.contact_hours[case.tier]
+
+
+def schedule_next_contact(case: Referral, time: float | None) -> None:
+    """Set the next contact obligation after a contact at ``time`` (``None``: on assignment)."""
+    every = case.profile.contact_every
+    if every is None:
+        case.contact_first = False
+        case.contact_due = None
+        return
+    k = every[case.tier]
+    if time is None:  # recurring contacts only, starting from assignment
+        start = math.floor(case.assigned_at)
+        case.contact_due, case.contact_eligible = start + k + 1.0, start + 1.0
+        return
+    day = math.floor(time)
+    on_time = case.contact_due is not None and time <= case.contact_due
+    due = day + k + 1.0 if case.contact_first or not on_time else case.contact_due + k
+    case.contact_first = False
+    case.contact_due = due
+    case.contact_eligible = max(day + 1.0, due - k)
+
+
+def roll_missed_contacts(case: Referral, now: float) -> int:
+    """Count recurring contacts whose period passed with no contact, advancing the due date."""
+    if case.contact_first or case.contact_due is None:
+        return 0
+    k = case.profile.contact_every[case.tier]
+    missed = 0
+    while case.contact_due + k <= now:
+        case.contact_due += k
+        missed += 1
+    return missed
+
+
+def casework_accrued(case: Referral, until: float) -> float:
+    """Case work due by ``until``: the case's hours spread evenly over its minimum duration."""
+    elapsed = until - case.assigned_at
+    if case.duration <= 0 or elapsed >= case.duration:
+        return case.work_total
+    return case.work_total * max(elapsed, 0.0) / case.duration
+
+
+def offered_load(case: Referral, since: float, until: float) -> float:
+    """Hours of work a case brings between ``since`` and ``until``, done or not.
+
+    Recurring contacts bring their hours every ``k`` days, case work its hours
+    evenly over the minimum duration, and a case assigned in the interval its
+    first contact. This is the load offered to the worker (the queueing
+    ``rho`` is its ratio to the hours available), not the work that was done.
+    """
+    profile = case.profile
+    begin = max(since, case.assigned_at)
+    if until <= begin:
+        return 0.0
+    load = casework_accrued(case, until) - casework_accrued(case, begin)
+    if profile.contact_every is not None:
+        load += (
+            profile.contact_hours[case.tier] * (until - begin) / profile.contact_every[case.tier]
+        )
+    if case.assigned_at >= since and profile.first_contact_deadline is not None:
+        load += profile.first_contact_hours
+    return load
+
+
+def work_day(worker: Worker, day: int, triage: TriageRule, context: WorkContext) -> DayWork:
+    """Start the working day ``day`` of ``worker``: do the due and overdue work in triage order.
+
+    Leaves ``worker.hours_left`` and ``worker.free_from`` for same-day responses to
+    new cases (:func:`respond_now`) and for case work ahead (:func:`work_ahead`)
+    at the end of the day.
+    """
+    start = day + WORKDAY_START
+    day_end = day + 1.0
+    since = worker.last_day_end
+    tasks = []
+    new = backlog = 0.0
+    for case in worker.cases.values():
+        new += offered_load(case, since, day_end)
+        if case.contact_due is not None:
+            missed = roll_missed_contacts(case, start)
+            if missed:
+                context.on_missed_contacts(case, missed)
+            if case.contact_eligible < day_end:
+                hours = contact_hours(case)
+                tasks.append((triage(case, CONTACT, case.contact_due), CONTACT, case, hours))
+                if case.contact_due <= day:
+                    backlog += hours
+        if case.work_total - case.work_done > _EPS:
+            due = casework_accrued(case, day_end) - case.work_done
+            if due > _EPS:
+                tasks.append((triage(case, CASEWORK, case.planned_close), CASEWORK, case, due))
+                backlog += max(casework_accrued(case, day) - case.work_done, 0.0)
+    tasks.sort(key=itemgetter(0))
+
+    available = worker.hours_per_day
+    worker.day_end = start + available / HOURS_PER_DAY
+    left = available
+    for _, kind, case, hours in tasks:
+        if case.worker is not worker:
+            continue  # closed earlier today
+        if kind == CONTACT:
+            if hours > left + _EPS:
+                continue
+            context.on_contact(case, start + (available - left) / HOURS_PER_DAY)
+            left -= hours
+        else:
+            hours = min(hours, left, case.work_total - case.work_done)
+            if hours <= _EPS:
+                continue
+            left -= hours
+            _do_casework(case, hours, start + (available - left) / HOURS_PER_DAY, context)
+        if left <= _EPS:
+            break
+    worker.hours_left = max(left, 0.0)
+    worker.free_from = start + (available - worker.hours_left) / HOURS_PER_DAY
+    worker.last_day_end = day_end
+    return DayWork(available=available, new=new, backlog=backlog)
+
+
+def respond_now(worker: Worker, case: Referral, now: float, context: WorkContext) -> bool:
+    """Make a just-assigned case's first contact today, if the worker's hours allow."""
+    if not case.contact_first:
+        return False
+    hours = contact_hours(case)
+    begin = max(now, worker.free_from)
+    if hours > worker.hours_left + _EPS or begin + hours / HOURS_PER_DAY > worker.day_end + _EPS:
+        return False
+    context.on_contact(case, begin)
+    worker.hours_left -= hours
+    worker.free_from = begin + hours / HOURS_PER_DAY
+    return True
+
+
+def work_ahead(worker: Worker, context: WorkContext) -> None:
+    """Spend the hours left at the end of the day on case work ahead of schedule.
+
+    ``worker.hours_left`` is left holding the hours that found no work at all.
+    """
+    if worker.hours_left <= _EPS:
+        return
+    ahead = sorted(
+        (c for c in worker.cases.values() if c.work_total - c.work_done > _EPS),
+        key=lambda c: (c.planned_close, c.id),
+    )
+    time = worker.free_from
+    for case in ahead:
+        hours = min(worker.hours_left, case.work_total - case.work_done)
+        worker.hours_left -= hours
+        time += hours / HOURS_PER_DAY
+        _do_casework(case, hours, time, context)
+        if worker.hours_left <= _EPS:
+            break
+
+
+def _do_casework(case: Referral, hours: float, time: float, context: WorkContext) -> None:
+    case.work_done += hours
+    if case.work_total - case.work_done <= _EPS:
+        case.work_done = case.work_total
+        context.on_casework_done(case, time)
