@@ -1,10 +1,13 @@
 """What a replication reports: counters fed by the model, and the summary they make.
 
 The model calls :class:`Metrics` as things happen; statistics cover the window
-from the end of the warm-up to the stop time. Flows (referrals, contacts,
-harms) are counted when they happen inside the window; waits and times to
-first contact are measured on the cohort of referrals that arrived inside it;
-time averages (people waiting, cases open) integrate over the window; caseload
+from the end of the warm-up to the stop time. Everything is counted when it
+happens inside the window: referrals on arrival, waits on assignment, times to
+first contact on the contact (or, for one never made, when the case closes or
+the run ends), case durations on closure, harms when they happen. Measuring
+waits and durations on departure makes them obey Little's law with the time
+averages in steady state (the cases already waiting when the window opens
+balance those still waiting when it closes). Time averages (people waiting, cases open) integrate over the window; caseload
 figures are taken over worker-days (one reading per worker per day).
 
 :class:`ReplicationSummary` lists every figure with its unit and meaning.
@@ -192,11 +195,10 @@ class Metrics:
         if time >= self.warmup:
             self.assigned += 1
             self.cap_breaches += over_cap
-        if arrival >= self.warmup:
             self.waits.append(time - arrival)
 
     def first_contact(self, time: float, arrival: float, due: float) -> None:
-        if arrival >= self.warmup:
+        if time >= self.warmup:
             self.first_contact_times.append(time - arrival)
             if time <= due:
                 self.first_contacts_in_time += 1
@@ -205,7 +207,7 @@ class Metrics:
 
     def first_contact_never(self, arrival: float, due: float, now: float) -> None:
         """A first contact not made by ``now`` (case closed, or the run ended)."""
-        if arrival >= self.warmup and due <= now:
+        if now >= self.warmup and due <= now:
             self.first_contacts_late += 1
 
     def contact(self, time: float, *, on_time: bool | None) -> None:

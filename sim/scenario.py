@@ -277,7 +277,7 @@ class Scenario(BaseModel):
     """A complete, validated scenario. Build it with :func:`load_scenario` or directly."""
 
     model_config = _STRICT
-    name: Name
+    name: Annotated[str, Field(min_length=1, max_length=200)]
     description: str = ""
     horizon_days: PositiveFloat
     warmup_days: NonNegativeFloat = 0.0

@@ -1,0 +1,108 @@
+"""Shared scenario builders for the tests."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import sim
+
+ROOT = Path(__file__).resolve().parent.parent
+MINIMAL = ROOT / "scenarios" / "minimal.yaml"
+
+
+def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``{"dotted.path": value}`` changes (a deep copy)."""
+    data = copy.deepcopy(base)
+    for dotted, value in changes.items():
+        node = data
+        parts = dotted.split(".")
+        for part in parts[:-1]:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        last = parts[-1]
+        if isinstance(node, list):
+            node[int(last)] = value
+        else:
+            node[last] = value
+    return data
+
+
+def mmc_data(servers: int, rho: float, *, mean_service: float = 1.0, horizon: float = 2100.0,
+             warmup: float = 100.0) -> dict[str, Any]:
+    """An M/M/c queue as a scenario: count cap 1, exponential case life, no work, no risk.
+
+    Arrivals are Poisson at ``rho * servers / mean_service`` per day; a case occupies
+    its worker for an exponential time of mean ``mean_service`` days from assignment;
+    workers work every day and no contact or case work can delay a closure.
+    """
+    per_day = rho * servers / mean_service
+    return {
+        "name": f"mmc_{servers}_{rho}",
+        "horizon_days": horizon,
+        "warmup_days": warmup,
+        "replications": 30,
+        "seed": 7,
+        "risk": {
+            "tiers": [
+                {"name": "low", "signals_per_year": 0.0},
+                {"name": "high", "signals_per_year": 0.0},
+            ]
+        },
+        "intake": {"auc": 0.5, "threshold": 0.0},
+        "case_types": [
+            {
+                "name": "customer",
+                "arrivals": {"rate_per_year": per_day * 365.0},
+                "risk_mix": {"low": 0.5, "high": 0.5},
+                "duration": {"distribution": "exponential", "mean": mean_service},
+            }
+        ],
+        "caps": {"count": 1, "overflow": "wait"},
+        "workforce": {"caseworkers": servers, "hours_per_day": 8.0, "working_days_per_week": 7},
+    }
+
+
+def small_office_data(**changes: Any) -> dict[str, Any]:
+    """A small, fast office with contacts, case work and risk (dotted-path changes)."""
+    base = {
+        "name": "small_office",
+        "horizon_days": 400.0,
+        "warmup_days": 60.0,
+        "replications": 4,
+        "seed": 11,
+        "risk": {
+            "window_days": 200.0,
+            "detection_window_days": 14.0,
+            "detection_probability": 0.8,
+            "rereport_probability": 0.3,
+            "tiers": [
+                {"name": "low", "signals_per_year": 0.5},
+                {"name": "medium", "signals_per_year": 1.5},
+                {"name": "high", "signals_per_year": 4.0},
+            ],
+        },
+        "intake": {"auc": 0.7, "threshold": 0.4},
+        "case_types": [
+            {
+                "name": "family",
+                "arrivals": {"rate_per_year": 400.0},
+                "risk_mix": {"low": 0.5, "medium": 0.3, "high": 0.2},
+                "duration": {"distribution": "lognormal", "mean": 60.0, "sd": 30.0},
+                "work_hours": 15.0,
+                "first_contact": {"deadline_days": {"low": 5, "medium": 3, "high": 1}, "hours": 2.0},
+                "contacts": {"every_days": {"low": 14, "medium": 10, "high": 7}, "hours": 1.0},
+            }
+        ],
+        "caps": {"count": 12, "overflow": "wait"},
+        "workforce": {"caseworkers": 6, "hours_per_day": 7.0, "working_days_per_week": 5},
+        "triage": "risk_first",
+    }
+    return merge(base, changes)
+
+
+@pytest.fixture
+def minimal() -> sim.Scenario:
+    return sim.load_scenario(MINIMAL)
