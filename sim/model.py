@@ -61,6 +61,7 @@ class ReferralRecord(NamedTuple):
     latent_tier: int
     assessed_tier: int
     score: float
+    escalations: int
     state: str
     assigned_at: float
     first_contact_at: float
@@ -190,6 +191,7 @@ class CaseloadModel:
                 latent_tier=r.subject.tier,
                 assessed_tier=r.tier,
                 score=r.score,
+                escalations=r.escalations,
                 state=r.state.value,
                 assigned_at=nan if r.assigned_at is None else r.assigned_at,
                 first_contact_at=nan if r.first_contact_at is None else r.first_contact_at,
@@ -475,6 +477,7 @@ class CaseloadModel:
         """A re-report on a waiting case raises its score, and so its place in the queue."""
         screening = referral.profile.screening
         referral.raw_score += self._rereport_boost
+        referral.escalations += 1
         referral.score = screening.percentile(referral.raw_score)
         referral.tier = max(referral.tier, screening.assessed_tier(referral.score))
         self.waiting.reprioritise(referral)

@@ -66,6 +66,7 @@ class Referral:
         "contact_eligible",
         "contact_first",
         "duration",
+        "escalations",
         "first_contact_at",
         "first_contact_due",
         "history",
@@ -131,6 +132,8 @@ class Referral:
         self.contact_eligible = 0.0
         self.contact_first = False
         self.queue_version = 0
+        self.escalations = 0
+        """Re-reports while waiting, each of which raised ``raw_score``."""
         subject.referrals.append(self)
 
     def move(self, state: ReferralState, time: float) -> None:

@@ -1,0 +1,136 @@
+"""Every referral is accounted for exactly once, whenever the run is stopped.
+
+The check is independent of the model's own counters: arrivals are regenerated
+from the same random streams, and every referral's state is checked against the
+containers that hold it (the waiting list, the workers' caseloads).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+from conftest import small_office_data
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import sim
+from sim.arrivals import ArrivalProcess
+from sim.model import CaseloadModel
+from sim.randomness import RandomStreams
+from sim.referral import ReferralState
+
+VARIANTS = {
+    "wait": {},
+    "over_cap": {"caps.overflow": "over_cap", "workforce.caseworkers": 3},
+    "external": {"caps.overflow": "external", "caps.external_cost_per_case": 100.0,
+                 "workforce.caseworkers": 3},
+    "weighted_cap": {"caps.count": None, "caps.weighted": 9.0, "workforce.caseworkers": 3},
+    "initial_caseload": {"initial_state": {"open_cases_per_worker": 8, "waiting": 15},
+                         "workforce.caseworkers": 4},
+    "rereports": {"risk.rereport_probability": 1.0, "intake.threshold": 0.7},
+    "no_waiting_list_room": {"workforce.caseworkers": 1, "caps.count": 2},
+}
+
+
+def arrivals_before(scenario: sim.Scenario, seed: int, replication: int, until: float) -> int:
+    """How many first reports the arrival streams produce before ``until``."""
+    streams = RandomStreams(seed, replication)
+    total = 0
+    for profile in sim.casetypes.build_profiles(scenario):
+        for batch in ArrivalProcess(profile, streams, scenario.horizon_days).batches():
+            total += int(np.sum(batch.times < until))
+    return total
+
+
+def check_books(model: CaseloadModel, until: float) -> None:
+    referrals = model.referrals
+    ids = [r.id for r in referrals]
+    assert len(ids) == len(set(ids)), "a referral was recorded twice"
+
+    by_state = Counter(r.state for r in referrals)
+    assert None not in by_state, "a referral has no state"
+    assert sum(by_state.values()) == len(referrals)
+    assert dict(by_state) == {s: n for s, n in model.state_counts.items() if n}
+
+    waiting = [r.id for r in model.waiting]
+    assert len(waiting) == len(set(waiting)) == len(model.waiting)
+    assert set(waiting) == {r.id for r in referrals if r.state is ReferralState.WAITING}
+
+    held = [case.id for worker in model.roster for case in worker.cases.values()]
+    assert len(held) == len(set(held)), "a case is held by two workers"
+    assert set(held) == {r.id for r in referrals if r.state is ReferralState.OPEN}
+    for worker in model.roster:
+        for case in worker.cases.values():
+            assert case.worker is worker
+        assert abs(worker.load - sum(c.weight for c in worker.cases.values())) < 1e-6
+
+    for r in referrals:
+        assert r.history and r.history[-1][1] is r.state
+        times = [t for t, _ in r.history]
+        assert times == sorted(times)
+        assert all(t <= until + 1e-9 for t in times)
+        if r.state is ReferralState.CLOSED:
+            assert r.closed_at >= r.assigned_at >= r.arrival - 1e-9
+
+    first_reports = sum(1 for r in referrals if not r.rereferral and not r.initial)
+    scenario = model.scenario
+    expected = arrivals_before(scenario, model.streams.seed, model.streams.replication, until)
+    assert first_reports == expected, "an arrival went missing or was counted twice"
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    variant=st.sampled_from(sorted(VARIANTS)),
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+    replication=st.integers(min_value=0, max_value=50),
+    until=st.floats(min_value=0.0, max_value=300.0, allow_nan=False),
+)
+def test_every_referral_is_in_exactly_one_state(variant, seed, replication, until):
+    data = small_office_data(**{"horizon_days": 300.0, "warmup_days": 0.0, **VARIANTS[variant]})
+    scenario = sim.validate_scenario(data)
+    model = CaseloadModel(scenario, replication=replication, seed=seed, records=True)
+    output = model.run(until)
+    check_books(model, until)
+    counts = output.state_counts
+    assert sum(counts.values()) == len(model.referrals)
+    summary = output.summary
+    # With no warm-up, the summary's intake counts are the referrals' own.
+    first = [r for r in model.referrals if not r.initial]
+    assert summary.referrals == sum(not r.rereferral for r in first)
+    assert summary.rereferrals == sum(r.rereferral for r in first)
+    screened_out = sum(r.history[0][1] is ReferralState.SCREENED_OUT for r in first)
+    assert summary.screened_out == screened_out
+    assert summary.screened_in == len(first) - screened_out
+    assert summary.missed == sum(
+        getattr(summary, f"missed_{cause}")
+        for cause in ("screened_out", "waitlist", "no_contact", "not_detected", "sent_out",
+                      "after_closure")
+    )
+
+
+def test_every_signal_ends_caught_or_as_one_harm():
+    """Each signal whose detection window ended was caught once or became one harm."""
+    scenario = sim.validate_scenario(small_office_data(**{"warmup_days": 0.0}))
+    model = CaseloadModel(scenario, seed=3, records=True)
+    harms = Counter()
+    on_harm_due = model._on_harm_due
+
+    def counting(event):
+        if event.value.caught_at is None:
+            harms[id(event.value)] += 1
+        on_harm_due(event)
+
+    model._on_harm_due = counting
+    summary = model.run().summary
+    window = scenario.risk.detection_window_days
+    signals = {id(s): s for r in model.referrals for s in r.subject.signals}
+    ended = [s for s in signals.values() if s.time + window < scenario.horizon_days]
+    assert len(ended) > 100, "the scenario must produce signals"
+    for signal in ended:
+        caught = signal.caught_at is not None
+        assert caught + harms[id(signal)] == 1
+        if caught:
+            assert signal.time < signal.caught_at <= signal.time + window
+    assert summary.caught == sum(s.caught_at is not None for s in signals.values())
+    assert summary.missed == sum(harms.values())
