@@ -7,8 +7,9 @@ first contact on the contact (or, for one never made, when the case closes or
 the run ends), case durations on closure, harms when they happen. Measuring
 waits and durations on departure makes them obey Little's law with the time
 averages in steady state (the cases already waiting when the window opens
-balance those still waiting when it closes). Time averages (people waiting, cases open) integrate over the window; caseload
-figures are taken over worker-days (one reading per worker per day).
+balance those still waiting when it closes). Time averages (people waiting,
+cases open) integrate over the window; caseload figures are taken over
+worker-days (one reading per worker per day).
 
 :class:`ReplicationSummary` lists every figure with its unit and meaning.
 """

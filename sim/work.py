@@ -11,10 +11,11 @@ Every working day a worker has ``hours_per_day`` hours, starting at
 
 Tasks are done from the start of the day in the order the triage rule gives
 until the hours run out; a contact that no longer fits is skipped for a smaller
-task. A case assigned later in the working day gets its first contact at once
-if the worker still has the hours (a same-day response). Hours still left at
-the end of the day go to case work ahead of schedule, earliest planned closure
-first. A contact's time is the moment it begins. What is not
+task (a contact longer than a whole working day is done on a day that starts
+with it, and takes that day). A case assigned later in the working day gets
+its first contact at once if the worker still has the hours (a same-day
+response). Hours still left at the end of the day go to case work ahead of
+schedule, earliest planned closure first. A contact's time is the moment it begins. What is not
 done carries over: contacts stay overdue (a recurring contact not done within
 one further period counts as missed and the next falls due), case work runs
 late, and the case closes late.
@@ -209,10 +210,11 @@ def work_day(worker: Worker, day: int, triage: TriageRule, context: WorkContext)
         if case.worker is not worker:
             continue  # closed earlier today
         if kind == CONTACT:
-            if hours > left + _EPS:
+            fresh_day = left >= available - _EPS
+            if hours > left + _EPS and not (fresh_day and hours > available):
                 continue
             context.on_contact(case, start + (available - left) / HOURS_PER_DAY)
-            left -= hours
+            left = max(left - hours, 0.0)
         else:
             hours = min(hours, left, case.work_total - case.work_done)
             if hours <= _EPS:

@@ -30,8 +30,14 @@ def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def mmc_data(servers: int, rho: float, *, mean_service: float = 1.0, horizon: float = 2100.0,
-             warmup: float = 100.0) -> dict[str, Any]:
+def mmc_data(
+    servers: int,
+    rho: float,
+    *,
+    mean_service: float = 1.0,
+    horizon: float = 2100.0,
+    warmup: float = 100.0,
+) -> dict[str, Any]:
     """An M/M/c queue as a scenario: count cap 1, exponential case life, no work, no risk.
 
     Arrivals are Poisson at ``rho * servers / mean_service`` per day; a case occupies
@@ -92,7 +98,10 @@ def small_office_data(**changes: Any) -> dict[str, Any]:
                 "risk_mix": {"low": 0.5, "medium": 0.3, "high": 0.2},
                 "duration": {"distribution": "lognormal", "mean": 60.0, "sd": 30.0},
                 "work_hours": 15.0,
-                "first_contact": {"deadline_days": {"low": 5, "medium": 3, "high": 1}, "hours": 2.0},
+                "first_contact": {
+                    "deadline_days": {"low": 5, "medium": 3, "high": 1},
+                    "hours": 2.0,
+                },
                 "contacts": {"every_days": {"low": 14, "medium": 10, "high": 7}, "hours": 1.0},
             }
         ],

@@ -23,11 +23,16 @@ from sim.referral import ReferralState
 VARIANTS = {
     "wait": {},
     "over_cap": {"caps.overflow": "over_cap", "workforce.caseworkers": 3},
-    "external": {"caps.overflow": "external", "caps.external_cost_per_case": 100.0,
-                 "workforce.caseworkers": 3},
+    "external": {
+        "caps.overflow": "external",
+        "caps.external_cost_per_case": 100.0,
+        "workforce.caseworkers": 3,
+    },
     "weighted_cap": {"caps.count": None, "caps.weighted": 9.0, "workforce.caseworkers": 3},
-    "initial_caseload": {"initial_state": {"open_cases_per_worker": 8, "waiting": 15},
-                         "workforce.caseworkers": 4},
+    "initial_caseload": {
+        "initial_state": {"open_cases_per_worker": 8, "waiting": 15},
+        "workforce.caseworkers": 4,
+    },
     "rereports": {"risk.rereport_probability": 1.0, "intake.threshold": 0.7},
     "no_waiting_list_room": {"workforce.caseworkers": 1, "caps.count": 2},
 }
@@ -104,8 +109,14 @@ def test_every_referral_is_in_exactly_one_state(variant, seed, replication, unti
     assert summary.screened_in == len(first) - screened_out
     assert summary.missed == sum(
         getattr(summary, f"missed_{cause}")
-        for cause in ("screened_out", "waitlist", "no_contact", "not_detected", "sent_out",
-                      "after_closure")
+        for cause in (
+            "screened_out",
+            "waitlist",
+            "no_contact",
+            "not_detected",
+            "sent_out",
+            "after_closure",
+        )
     )
 
 

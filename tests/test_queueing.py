@@ -105,5 +105,7 @@ def test_mmc_scenario_is_insensitive_to_the_triage_rule():
     data = mmc_data(3, 0.8, horizon=300.0, warmup=50.0)
     base = sim.run(sim.validate_scenario(data), replications=2, seed=1).replications
     for rule in ("fifo", "risk_first"):
-        other = sim.run(sim.validate_scenario(merge(data, {"triage": rule})), replications=2, seed=1)
+        other = sim.run(
+            sim.validate_scenario(merge(data, {"triage": rule})), replications=2, seed=1
+        )
         assert other.replications.equals(base)

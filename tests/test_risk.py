@@ -1,0 +1,219 @@
+"""Risk signals, their detection, the cause of each harm, and re-referrals."""
+
+from __future__ import annotations
+
+from conftest import small_office_data
+from test_contacts import contact_office
+
+import sim
+from sim.casetypes import build_profiles
+from sim.referral import Referral, ReferralState, Subject
+from sim.risk import HarmCause, Signal, harm_cause
+
+# ---------------------------------------------------------------------- harm_cause by hand
+
+
+def referral_with(history, provider_until=None):
+    profile = build_profiles(sim.validate_scenario(small_office_data()))[0]
+    subject = Subject(0, tier=2)
+    referral = Referral(
+        0,
+        subject,
+        profile,
+        arrival=history[0][0],
+        complexity=0,
+        raw_score=0.0,
+        score=0.5,
+        tier=2,
+        duration=30.0,
+    )
+    for time, state in history:
+        referral.move(state, time)
+    referral.provider_until = provider_until
+    return subject, referral
+
+
+S = ReferralState
+
+
+def cause(history, signal_time, harm_time, attempts=0, provider_until=None):
+    subject, _ = referral_with(history, provider_until)
+    signal = Signal(subject, signal_time, 0.5, 0.5)
+    signal.attempts = attempts
+    return harm_cause(signal, harm_time)
+
+
+def test_cause_screened_out():
+    assert cause([(0, S.SCREENED_OUT)], 5, 19) is HarmCause.SCREENED_OUT
+
+
+def test_cause_waitlist_when_never_assigned_in_the_window():
+    assert cause([(0, S.WAITING)], 5, 19) is HarmCause.WAITLIST
+    assert cause([(0, S.WAITING), (30, S.OPEN)], 5, 19) is HarmCause.WAITLIST
+
+
+def test_cause_no_contact_when_a_worker_held_the_case():
+    assert cause([(0, S.WAITING), (10, S.OPEN)], 5, 19) is HarmCause.NO_CONTACT
+    assert cause([(0, S.OPEN), (10, S.CLOSED)], 5, 19) is HarmCause.NO_CONTACT
+
+
+def test_cause_not_detected_when_a_contact_looked():
+    assert cause([(0, S.OPEN)], 5, 19, attempts=1) is HarmCause.NOT_DETECTED
+
+
+def test_cause_after_closure():
+    assert cause([(0, S.OPEN), (3, S.CLOSED)], 5, 19) is HarmCause.AFTER_CLOSURE
+
+
+def test_cause_sent_out_while_with_the_provider_then_after_closure():
+    assert cause([(0, S.SENT_OUT)], 5, 19, provider_until=30) is HarmCause.SENT_OUT
+    assert cause([(0, S.SENT_OUT)], 40, 54, provider_until=30) is HarmCause.AFTER_CLOSURE
+
+
+def test_zero_length_states_do_not_count():
+    # Opened and assigned at the same instant: never on the waiting list.
+    history = [(0, S.WAITING), (0, S.OPEN), (2, S.CLOSED)]
+    assert cause(history, 5, 19) is HarmCause.AFTER_CLOSURE
+
+
+def test_cause_follows_the_subject_to_a_re_referral():
+    subject, _ = referral_with([(0, S.SCREENED_OUT)])
+    profile = subject.current.profile
+    second = Referral(
+        1,
+        subject,
+        profile,
+        arrival=6,
+        complexity=0,
+        raw_score=1.0,
+        score=0.8,
+        tier=2,
+        duration=30.0,
+        rereferral=True,
+    )
+    second.move(S.WAITING, 6)
+    signal = Signal(subject, 5, 0.5, 0.5)
+    assert harm_cause(signal, 19) is HarmCause.WAITLIST
+
+
+# ---------------------------------------------------------------------- causes in runs
+
+
+def test_no_detection_makes_every_harm_in_an_open_case_not_detected():
+    scenario = contact_office(
+        **{"caps.count": 1, "workforce.caseworkers": 120, "risk.detection_probability": 0.0}
+    )
+    rows = sim.run(scenario, replications=2, seed=1).replications
+    assert (rows["caught"] == 0).all()
+    assert (rows["missed"] > 100).all()
+    assert (rows["missed"] == rows["missed_not_detected"]).all()
+
+
+def test_certain_detection_with_daily_contacts_catches_every_signal():
+    scenario = contact_office(
+        **{
+            "caps.count": 1,
+            "workforce.caseworkers": 120,
+            "risk.detection_probability": 1.0,
+            "case_types.0.contacts.every_days": 1.0,
+        }
+    )
+    rows = sim.run(scenario, replications=2, seed=1).replications
+    assert (rows["missed"] == 0).all()
+    assert (rows["caught"] > 100).all()
+
+
+def test_rare_contacts_leave_risk_missed_for_lack_of_contact():
+    weekly = contact_office(**{"caps.count": 1, "workforce.caseworkers": 120})
+    monthly = contact_office(
+        **{"caps.count": 1, "workforce.caseworkers": 120, "case_types.0.contacts.every_days": 30.0}
+    )
+    w = sim.run(weekly, replications=2, seed=1).replications
+    m = sim.run(monthly, replications=2, seed=1).replications
+    assert (w["missed_no_contact"] == 0).all()
+    assert (m["missed_no_contact"] > 20).all()
+    assert (m["caught"] < w["caught"]).all()
+
+
+def test_a_full_office_misses_risk_on_the_waiting_list():
+    scenario = contact_office(**{"caps.count": 2, "workforce.caseworkers": 4})
+    rows = sim.run(scenario, replications=2, seed=1).replications
+    assert (rows["waiting_mean"] > 20).all()
+    assert (rows["missed_waitlist"] > rows["missed_no_contact"]).all()
+    assert (rows["missed_waitlist"] > 50).all()
+
+
+def test_external_providers_catch_with_their_own_probability():
+    base = {
+        "caps.count": 2,
+        "workforce.caseworkers": 4,
+        "caps.overflow": "external",
+        "caps.external_cost_per_case": 250.0,
+    }
+    blind = contact_office(**base, **{"caps.external_detection_probability": 0.0})
+    sharp = contact_office(**base, **{"caps.external_detection_probability": 1.0})
+    b = sim.run(blind, replications=2, seed=1).replications
+    s = sim.run(sharp, replications=2, seed=1).replications
+    assert (b["sent_out"] > 100).all()
+    assert (b["external_cost"] == 250.0 * b["sent_out"]).all()
+    assert (b["missed_sent_out"] > 20).all()
+    assert (s["missed_sent_out"] == 0).all()
+    assert (s["caught"] > b["caught"]).all()
+
+
+def test_risk_after_closure_counts_as_after_closure():
+    short_cases = contact_office(
+        **{"caps.count": 1, "workforce.caseworkers": 120, "risk.window_days": 200.0}
+    )
+    rows = sim.run(short_cases, replications=2, seed=1).replications
+    assert (rows["missed_after_closure"] > 50).all()
+
+
+# ---------------------------------------------------------------------- re-referrals
+
+
+def test_screened_out_referrals_come_back_with_a_higher_score():
+    data = small_office_data(
+        **{"risk.rereport_probability": 1.0, "intake.threshold": 0.6, "warmup_days": 0.0}
+    )
+    out = sim.run_replication(sim.validate_scenario(data), seed=3, records=True)
+    records = out.records
+    again = records[records.rereferral]
+    assert len(again) > 20
+    for subject, group in records.groupby("subject"):
+        group = group.sort_values("arrival")
+        if len(group) > 1:
+            assert group.score.is_monotonic_increasing, subject
+            assert not group.rereferral.iloc[0] and group.rereferral.iloc[1:].all()
+            assert (group.state.iloc[:-1].isin(["screened_out", "closed", "sent_out"])).all()
+
+
+def test_no_rereports_without_rereport_probability():
+    data = small_office_data(**{"risk.rereport_probability": 0.0})
+    rows = sim.run(sim.validate_scenario(data), replications=2, seed=3).replications
+    assert (rows["rereferrals"] == 0).all()
+
+
+def test_rereports_escalate_waiting_cases():
+    data = small_office_data(
+        **{"risk.rereport_probability": 1.0, "workforce.caseworkers": 2, "caps.count": 5}
+    )
+    model = sim.CaseloadModel(sim.validate_scenario(data), seed=2, records=True)
+    model.run()
+    escalated = [r for r in model.referrals if r.escalations]
+    assert len(escalated) > 5
+    for referral in escalated:
+        tool = referral.profile.screening
+        original = referral.raw_score - referral.escalations * 1.0
+        assert referral.score > tool.percentile(original)
+
+
+def test_rereports_raise_the_referral_count_but_not_first_reports():
+    quiet = sim.validate_scenario(small_office_data(**{"risk.rereport_probability": 0.0}))
+    loud = sim.validate_scenario(small_office_data(**{"risk.rereport_probability": 1.0}))
+    q = sim.run(quiet, replications=2, seed=6).replications
+    lo = sim.run(loud, replications=2, seed=6).replications
+    assert (q["referrals"] == lo["referrals"]).all()
+    assert (lo["rereferrals"] > 0).all()
+    # Re-reported screen-outs get a second chance: fewer of their harms are screened_out.
+    assert (lo["missed_screened_out"] < q["missed_screened_out"]).all()

@@ -1,0 +1,147 @@
+"""Intake screening: the score's AUC, the threshold, and the assessed tiers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import small_office_data
+from scipy import stats
+
+import sim
+from sim.arrivals import AttributeSampler
+from sim.casetypes import build_profiles
+from sim.intake import auc_for_separation, separation_for_auc
+from sim.randomness import Purpose, RandomStreams
+
+
+def draws_for(data: dict, size: int, seed: int = 1):
+    scenario = sim.validate_scenario(data)
+    profile = build_profiles(scenario)[0]
+    sampler = AttributeSampler(profile, RandomStreams(seed), Purpose.ARRIVALS)
+    return scenario, profile, sampler.draw(np.zeros(size))
+
+
+def hanley_mcneil_se(auc: float, positives: int, negatives: int) -> float:
+    """Standard error of an empirical AUC (Hanley & McNeil 1982)."""
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    variance = (
+        auc * (1 - auc) + (positives - 1) * (q1 - auc**2) + (negatives - 1) * (q2 - auc**2)
+    ) / (positives * negatives)
+    return math.sqrt(variance)
+
+
+CASES = [
+    # (auc, tiers with signal rates, risk mix, high-risk tiers)
+    (0.68, ["low", "medium", "high"], {"low": 0.5, "medium": 0.3, "high": 0.2}, None),
+    (0.57, ["low", "medium", "high"], {"low": 0.6, "medium": 0.3, "high": 0.1}, None),
+    (0.77, ["low", "high"], {"low": 0.7, "high": 0.3}, None),
+    (
+        0.72,
+        ["low", "moderate", "high", "very_high"],
+        {"low": 0.4, "moderate": 0.3, "high": 0.2, "very_high": 0.1},
+        ["high", "very_high"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("auc", "tiers", "mix", "high"), CASES)
+def test_empirical_auc_is_within_its_confidence_interval_of_the_target(auc, tiers, mix, high):
+    data = small_office_data(
+        **{
+            "intake.auc": auc,
+            "risk.tiers": [{"name": t, "signals_per_year": 1.0} for t in tiers],
+            "case_types.0.risk_mix": mix,
+            "case_types.0.first_contact": None,
+            "case_types.0.contacts": None,
+            "intake.high_risk_tiers": high,
+        }
+    )
+    scenario, _, draws = draws_for(data, 60_000)
+    high_index = [scenario.tier_names.index(name) for name in scenario.high_risk_tiers]
+    positive = np.isin(draws.tiers, high_index)
+    result = stats.mannwhitneyu(draws.scores[positive], draws.scores[~positive])
+    empirical = result.statistic / (positive.sum() * (~positive).sum())
+    se = hanley_mcneil_se(auc, int(positive.sum()), int((~positive).sum()))
+    assert abs(empirical - auc) <= stats.norm.ppf(0.995) * se, (empirical, auc, se)
+
+
+def test_separation_solves_the_auc_equation():
+    mix, high = [0.5, 0.3, 0.2], [False, False, True]
+    for auc in (0.55, 0.68, 0.9, 0.99):
+        assert auc_for_separation(separation_for_auc(auc, mix, high), mix, high) == pytest.approx(
+            auc
+        )
+    assert separation_for_auc(0.5, mix, high) == 0.0
+
+
+def test_score_is_a_percentile_so_the_threshold_is_the_screen_out_share():
+    _, _, draws = draws_for(small_office_data(), 40_000)
+    for threshold in (0.2, 0.5, 0.8):
+        share = float(np.mean(draws.scores < threshold))
+        se = math.sqrt(threshold * (1 - threshold) / len(draws))
+        assert abs(share - threshold) <= stats.norm.ppf(0.995) * se
+
+
+def test_assessed_tiers_occur_as_often_as_latent_tiers_and_agree_better_than_chance():
+    _, profile, draws = draws_for(small_office_data(), 40_000)
+    counts = np.bincount(draws.assessed, minlength=3)
+    expected = profile.mix * len(draws)
+    assert stats.chisquare(counts, expected).pvalue > 0.001
+    agreement = float(np.mean(draws.assessed == draws.tiers))
+    chance = float(profile.mix @ profile.mix)
+    assert agreement > chance + 0.05
+
+
+def test_scalar_and_vector_percentiles_agree():
+    _, profile, draws = draws_for(small_office_data(), 200)
+    tool = profile.screening
+    vector = tool.percentiles(draws.raw_scores)
+    scalar = [tool.percentile(x) for x in draws.raw_scores]
+    np.testing.assert_allclose(vector, scalar, rtol=1e-12)
+    assert [tool.assessed_tier(u) for u in vector] == tool.assessed_tiers(vector).tolist()
+
+
+def test_raising_the_threshold_opens_fewer_cases_and_misses_more_screened_out_risk():
+    """Same seed, three thresholds: paired over replications (common random numbers)."""
+    results = {
+        threshold: sim.run(
+            sim.validate_scenario(small_office_data(**{"intake.threshold": threshold})),
+            replications=6,
+            seed=21,
+        ).replications
+        for threshold in (0.2, 0.5, 0.8)
+    }
+    low, mid, high = (results[t] for t in (0.2, 0.5, 0.8))
+    # The first reports are the same referrals: the ones screened out only grow.
+    assert (low["referrals"] == high["referrals"]).all()
+    assert (low["screened_in"] > mid["screened_in"]).all()
+    assert (mid["screened_in"] > high["screened_in"]).all()
+    for lower, higher in ((low, mid), (mid, high)):
+        diff = (higher["missed_screened_out"] - lower["missed_screened_out"]).to_numpy()
+        half = stats.t.ppf(0.995, len(diff) - 1) * diff.std(ddof=1) / math.sqrt(len(diff))
+        assert diff.mean() - half > 0, "screened_out harms must rise with the threshold"
+
+
+def test_threshold_per_case_type():
+    data = small_office_data()
+    second = dict(data["case_types"][0], name="court")
+    data["case_types"].append(second)
+    data["intake"]["threshold"] = {"family": 0.0, "court": 1.0}
+    out = sim.run_replication(sim.validate_scenario(data), records=True)
+    records = out.records[~out.records.initial]
+    states = records.groupby("case_type")["state"].apply(lambda s: (s == "screened_out").mean())
+    assert states["court"] == 1.0
+    assert states["family"] == 0.0
+
+
+def test_screened_out_referrals_keep_their_risk():
+    """Everything screened out: every harm is screened_out and nothing is caught."""
+    data = small_office_data(**{"intake.threshold": 1.0, "risk.rereport_probability": 0.5})
+    rows = sim.run(sim.validate_scenario(data), replications=2, seed=4).replications
+    assert (rows["screened_in"] == 0).all()
+    assert (rows["missed"] > 50).all()
+    assert (rows["missed"] == rows["missed_screened_out"]).all()
+    assert (rows["caught"] == 0).all()
+    assert (rows["rereferrals"] > 0).all()
