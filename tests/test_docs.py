@@ -1,0 +1,48 @@
+"""The reference docs name every figure and every scenario field, so they cannot fall behind."""
+
+from __future__ import annotations
+
+import re
+from typing import get_args
+
+from conftest import ROOT
+from pydantic import BaseModel
+
+import sim
+from sim.model import ReferralRecord
+from sim.scenario import Scenario
+
+DOCS = ROOT / "docs"
+
+
+def test_outputs_doc_defines_every_figure():
+    text = (DOCS / "outputs.md").read_text()
+    missing = [name for name in sim.FIGURES if f"| `{name}` |" not in text]
+    assert not missing, f"docs/outputs.md does not define {missing}"
+    assert all(f"`{field}`" in text for field in ReferralRecord._fields)
+
+
+def _fields(model: type[BaseModel]) -> set[str]:
+    names = set()
+    for name, info in model.model_fields.items():
+        names.add(name)
+        for arg in [info.annotation, *get_args(info.annotation)]:
+            for inner in [arg, *get_args(arg)]:
+                if isinstance(inner, type) and issubclass(inner, BaseModel):
+                    names |= _fields(inner)
+    return names
+
+
+def test_scenarios_doc_names_every_field():
+    text = (DOCS / "scenarios.md").read_text()
+    quoted = " ".join(re.findall(r"`([^`]+)`", text))
+    missing = sorted(n for n in _fields(Scenario) if not re.search(rf"\b{n}\b", quoted))
+    assert not missing, f"docs/scenarios.md does not describe {missing}"
+
+
+def test_readme_starts_with_the_two_commands():
+    text = (ROOT / "README.md").read_text()
+    assert "pip install . && caseload run scenarios/minimal.yaml" in text
+    assert 'pip install -e ".[test]" && pytest' in text
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert 'pip install --quiet -e ".[test]"' in ci and "pytest" in ci
