@@ -34,13 +34,13 @@ from .risk import Signal, harm_cause
 from .scenario import Scenario
 from .work import (
     TRIAGE_RULES,
-    WORKDAY_START,
     TriageRule,
     respond_now,
     roll_missed_contacts,
     schedule_next_contact,
     work_ahead,
     work_day,
+    workday_start,
 )
 from .workforce import Roster, Worker
 
@@ -364,7 +364,8 @@ class CaseloadModel:
         day = 0
         while day < self._horizon:
             if day % 7 < working_days:
-                yield env.timeout(day + WORKDAY_START - env.now)
+                longest = max(worker.hours_per_day for worker in self.roster)
+                yield env.timeout(workday_start(day, longest) - env.now)
                 self._work(day)
                 yield env.timeout(max(w.day_end for w in self.roster) - env.now)
                 self._finish_work()

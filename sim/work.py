@@ -1,7 +1,7 @@
 """A worker's working day: which contacts and case work get done, in triage order.
 
 Every working day a worker has ``hours_per_day`` hours, starting at
-:data:`WORKDAY_START`. The day's demand is
+:data:`WORKDAY_START` (09:00). The day's demand is
 
 * contacts that are due or overdue (the first contact, due within the response
   deadline of the referral; recurring contacts, due every ``k`` days by
@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 WORKDAY_START = 9.0 / 24.0
-"""The working day starts at 09:00; a task's time is the start plus the hours before it."""
+"""The working day starts at 09:00 (earlier if it is too long to end by midnight)."""
 HOURS_PER_DAY = 24.0
 CONTACT, CASEWORK = 0, 1
 _EPS = 1e-9
@@ -97,8 +97,9 @@ class WorkContext(Protocol):
 class DayWork:
     """The work asked of a worker on one day, in hours.
 
-    ``new`` is the load offered since the worker's previous working day (see
-    :func:`offered_load`); ``backlog`` is work already overdue when the day began.
+    ``new`` is the load offered since the start of the worker's previous working
+    day (see :func:`offered_load`); ``backlog`` is work already overdue when the
+    day began.
     """
 
     available: float
@@ -151,6 +152,11 @@ def casework_accrued(case: Referral, until: float) -> float:
     return case.work_total * max(elapsed, 0.0) / case.duration
 
 
+def workday_start(day: int, hours: float) -> float:
+    """When a working day of ``hours`` hours on day ``day`` begins."""
+    return day + min(WORKDAY_START, 1.0 - hours / HOURS_PER_DAY)
+
+
 def offered_load(case: Referral, since: float, until: float) -> float:
     """Hours of work a case brings between ``since`` and ``until``, done or not.
 
@@ -180,13 +186,14 @@ def work_day(worker: Worker, day: int, triage: TriageRule, context: WorkContext)
     new cases (:func:`respond_now`) and for case work ahead (:func:`work_ahead`)
     at the end of the day.
     """
-    start = day + WORKDAY_START
+    available = worker.hours_per_day
+    start = workday_start(day, available)
     day_end = day + 1.0
-    since = worker.last_day_end
+    since = worker.last_day_start
     tasks = []
     new = backlog = 0.0
     for case in worker.cases.values():
-        new += offered_load(case, since, day_end)
+        new += offered_load(case, since, start)
         if case.contact_due is not None:
             missed = roll_missed_contacts(case, start)
             if missed:
@@ -203,7 +210,6 @@ def work_day(worker: Worker, day: int, triage: TriageRule, context: WorkContext)
                 backlog += max(casework_accrued(case, day) - case.work_done, 0.0)
     tasks.sort(key=itemgetter(0))
 
-    available = worker.hours_per_day
     worker.day_end = start + available / HOURS_PER_DAY
     left = available
     for _, kind, case, hours in tasks:
@@ -225,7 +231,7 @@ def work_day(worker: Worker, day: int, triage: TriageRule, context: WorkContext)
             break
     worker.hours_left = max(left, 0.0)
     worker.free_from = start + (available - worker.hours_left) / HOURS_PER_DAY
-    worker.last_day_end = day_end
+    worker.last_day_start = start
     return DayWork(available=available, new=new, backlog=backlog)
 
 

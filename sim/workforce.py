@@ -30,7 +30,7 @@ class Worker:
         "hours_left",
         "hours_per_day",
         "id",
-        "last_day_end",
+        "last_day_start",
         "load",
         "weighted_cap",
     )
@@ -51,8 +51,8 @@ class Worker:
         """When the worker's planned work for the day ends."""
         self.day_end = 0.0
         """When the worker's current working day ends."""
-        self.last_day_end = 0.0
-        """The end (midnight) of the worker's previous working day."""
+        self.last_day_start = 0.0
+        """When the worker's previous working day began."""
 
     @property
     def caseload(self) -> int:
