@@ -135,6 +135,7 @@ class CaseloadModel:
         self._referral_ids = itertools.count()
         self._subject_ids = itertools.count()
         self._days_done = 0
+        self._finished = False
 
         for profile in self.profiles:
             self.env.process(self._arrivals(ArrivalProcess(profile, self.streams, self._horizon)))
@@ -145,7 +146,10 @@ class CaseloadModel:
     # ------------------------------------------------------------------ running
 
     def run(self, until: float | None = None) -> ReplicationOutput:
-        """Run to ``until`` (default: the horizon) and summarise."""
+        """Run to ``until`` (default: the horizon) and summarise. A model runs once."""
+        if self._finished:
+            raise RuntimeError("this model has already run; create a new CaseloadModel")
+        self._finished = True
         end = self._horizon if until is None else min(until, self._horizon)
         if end > self.env.now:
             self.env.run(until=end)
