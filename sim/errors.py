@@ -12,6 +12,7 @@ class ScenarioError(ValueError):
     """
 
     def __init__(self, source: str, field: str | None, problem: str) -> None:
+        problem = " ".join(str(problem).split())  # always one line
         self.source = source
         self.field = field
         self.problem = problem

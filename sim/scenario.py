@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -393,17 +394,34 @@ def _check_per_tier(value: Any, tiers: Sequence[str], path: Sequence[str | int])
 # --------------------------------------------------------------------------- loading
 
 
-class _SafeLoader(yaml.SafeLoader):
-    """The safe loader, refusing documents that lean on aliases (the "billion laughs")."""
+MAX_VALUES = 1_000_000
+"""Files whose values, with YAML aliases expanded, number more than this are refused."""
 
-    max_aliases = 100
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
-        if self.check_event(yaml.AliasEvent):
-            self._aliases = getattr(self, "_aliases", 0) + 1
-            if self._aliases > self.max_aliases:
-                raise yaml.YAMLError(f"more than {self.max_aliases} YAML aliases")
-        return super().compose_node(parent, index)
+def _expanded_size(value: Any, limit: int) -> int:
+    """How many values ``value`` holds once aliases (shared references) are expanded.
+
+    Stops counting past ``limit``, so an alias bomb (the "billion laughs") is
+    measured in a moment and never handed to validation.
+    """
+    sizes: dict[int, int] = {}
+
+    def size(node: Any) -> int:
+        if not isinstance(node, dict | list):
+            return 1
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        children = list(node.keys()) + list(node.values()) if isinstance(node, dict) else node
+        total = 1
+        for child in children:
+            total += size(child)
+            if total > limit:
+                break
+        sizes[id(node)] = total
+        return total
+
+    return size(value)
 
 
 MAX_FILE_BYTES = 5_000_000
@@ -432,7 +450,7 @@ def load_yaml(path: str | Path) -> Any:
     except OSError as exc:
         raise ScenarioError(source, None, f"cannot read file: {exc.strerror}") from None
     try:
-        return yaml.load(text, Loader=_SafeLoader)
+        data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -441,6 +459,15 @@ def load_yaml(path: str | Path) -> Any:
         raise ScenarioError(source, None, f"YAML error: {exc}") from None
     except RecursionError:
         raise ScenarioError(source, None, "YAML nested too deeply") from None
+    try:
+        values = _expanded_size(data, MAX_VALUES)
+    except RecursionError:
+        raise ScenarioError(source, None, "YAML nested too deeply") from None
+    if values > MAX_VALUES:
+        raise ScenarioError(
+            source, None, f"YAML aliases expand to more than {MAX_VALUES:,} values (an alias bomb?)"
+        )
+    return data
 
 
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
@@ -473,7 +500,7 @@ def validate_scenario(data: Any, source: str = "<scenario>") -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise _as_scenario_error(exc, source) from None
+        raise _as_scenario_error(exc, source, data) from None
     except RecursionError:
         raise ScenarioError(source, None, "structure nested too deeply") from None
 
@@ -507,43 +534,87 @@ def _override(data: Any, overrides: Mapping[str, Any], source: str) -> dict[str,
     return result
 
 
-def _as_scenario_error(exc: ValidationError, source: str) -> ScenarioError:
+def _as_scenario_error(exc: ValidationError, source: str, data: Any = None) -> ScenarioError:
     errors = exc.errors(include_url=False)
-    first = errors[0]
+    # A field that accepts "a number or a mapping" fails once per alternative: report
+    # the alternative that matches what the file gave.
+    relevant = [error for error in errors if _matches_input(error["loc"], data)] or errors
+    first = relevant[0]
     loc: tuple[Any, ...] = tuple(first["loc"])
-    ctx = first.get("ctx") or {}
-    issue = ctx.get("error")
+    issue = (first.get("ctx") or {}).get("error")
     if isinstance(issue, FieldIssue):
         loc, message = loc + issue.path, issue.message
     else:
         message = _describe(first)
-    loc = tuple(part for part in loc if part not in _DISCRIMINATOR_TAGS)
-    more = (
-        f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-        if len(errors) > 1
-        else ""
-    )
-    return ScenarioError(source, _format_path(loc) or None, message + more)
+    loc = _strip_tags(loc)
+    others = len(relevant) - 1
+    if others:
+        message += f" (and {others} more problem{'s' if others > 1 else ''})"
+    return ScenarioError(source, _format_path(loc) or None, message)
 
 
-_DISCRIMINATOR_TAGS = {"fixed", "exponential", "lognormal", "gamma", "uniform", "triangular"}
+_UNION_TAG = re.compile(
+    r"^(constrained-(float|int|str)|(dict|list|function-\w+|is-instance)\[.*\]|float|int|str|bool)$"
+)
+_DISTRIBUTIONS = {"fixed", "exponential", "lognormal", "gamma", "uniform", "triangular"}
+
+
+def _is_tag(loc: tuple[Any, ...], i: int) -> bool:
+    part = loc[i]
+    if not isinstance(part, str):
+        return False
+    if i > 0 and loc[i - 1] == "duration" and part in _DISTRIBUTIONS:
+        return True
+    return bool(_UNION_TAG.match(part))
+
+
+def _strip_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(part for i, part in enumerate(loc) if not _is_tag(loc, i))
+
+
+def _matches_input(loc: Sequence[Any], data: Any) -> bool:
+    """Whether an error from one alternative of a union is about the kind of value given."""
+    node = data
+    for i, part in enumerate(loc):
+        if _is_tag(tuple(loc), i) and isinstance(part, str) and _UNION_TAG.match(part):
+            return part.startswith("dict[") == isinstance(node, Mapping)
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return True
+    return True
+
+
+_BOUNDS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
 
 
 def _describe(error: Mapping[str, Any]) -> str:
     kind = error["type"]
-    got = error.get("input")
+    ctx = error.get("ctx") or {}
+    got = _short(error.get("input"))
     if kind == "extra_forbidden":
         return "unknown field"
     if kind == "missing":
         return "required field is missing"
-    message = error["msg"]
-    message = message.removeprefix("Value error, ").removeprefix("Input should be ")
+    if kind == "too_short":
+        return f"expected at least {ctx['min_length']} item(s), got {ctx['actual_length']}"
+    if kind == "too_long":
+        return f"expected at most {ctx['max_length']} item(s), got {ctx['actual_length']}"
+    if kind == "union_tag_invalid":
+        return (
+            f"unknown {ctx['discriminator']} {ctx['tag']!r}; expected one of {ctx['expected_tags']}"
+        )
+    if kind == "union_tag_not_found":
+        return f"expected a {ctx['discriminator']} key"
+    if kind == "string_pattern_mismatch":
+        return f"expected a name of letters, digits, '_' or '-' starting with a letter, got {got}"
+    message = error["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
     message = message[0].lower() + message[1:] if message else message
+    if kind in _BOUNDS:
+        message = f"a value {message}"
     if not message.startswith("expected"):
         message = f"expected {message}"
-    if kind not in {"union_tag_invalid", "union_tag_not_found"}:
-        message += f", got {_short(got)}"
-    return message
+    return message if "got " in message else f"{message}, got {got}"
 
 
 def _short(value: Any) -> str:
