@@ -4,7 +4,8 @@ Arrivals of a case type form a Poisson process whose rate is constant between
 breakpoints (month starts and surge edges): within each segment the number of
 referrals is Poisson and their times are uniform, which is exact for a
 piecewise-constant rate. Segments are generated one at a time, so memory does
-not grow with the horizon, and all draws are numpy batches.
+not grow with the horizon, and all draws are numpy batches. The last month is
+drawn whole and cut at the horizon, so a longer run sees the same first months.
 
 Every attribute a referral carries (complexity, latent tier, score noise,
 minimum duration, signal times and their detection and re-report draws) comes
@@ -133,23 +134,29 @@ class ArrivalProcess:
         return rate
 
     def segments(self) -> list[tuple[float, float, float]]:
-        """``(start, end, rate_per_day)`` pieces of constant rate covering the horizon."""
-        edges = {0.0, float(self.horizon)}
-        arrivals = self.profile.spec.arrivals
-        if arrivals.seasonality is not None:
-            years = int(self.horizon // DAYS_PER_YEAR) + 1
-            for year in range(years):
-                edges.update(float(year * DAYS_PER_YEAR + start) for start in MONTH_STARTS)
-        for surge in arrivals.surges:
+        """``(start, end, rate_per_day)`` pieces of constant rate, whole months to the horizon.
+
+        Segments always break at month starts (and at surge edges), and the last
+        month is drawn whole: the referrals of the first months are then the same
+        whatever the horizon.
+        """
+        years = int(self.horizon // DAYS_PER_YEAR) + 1
+        edges = {
+            float(year * DAYS_PER_YEAR + start)
+            for year in range(years + 1)
+            for start in MONTH_STARTS
+        }
+        cover = min(edge for edge in edges if edge >= self.horizon)
+        for surge in self.profile.spec.arrivals.surges:
             edges.update((surge.start_day, surge.end_day))
-        cuts = sorted(edge for edge in edges if 0.0 <= edge <= self.horizon)
+        cuts = sorted(edge for edge in edges if 0.0 <= edge <= cover)
         return [(a, b, self.rate_per_day(a)) for a, b in itertools.pairwise(cuts)]
 
     def batches(self) -> Iterator[ReferralDraws]:
         """Referral batches in time order, one per segment (empty segments skipped)."""
         for start, end, rate in self.segments():
             count = self._times.poisson(rate * (end - start))
-            if count == 0:
-                continue
             times = np.sort(self._times.uniform(start, end, count))
-            yield self._sampler.draw(times)
+            times = times[times < self.horizon]
+            if len(times):
+                yield self._sampler.draw(times)
