@@ -1,0 +1,71 @@
+"""Starting from an existing caseload instead of an empty office."""
+
+from __future__ import annotations
+
+import numpy as np
+from conftest import MINIMAL
+
+import sim
+from sim.referral import ReferralState
+
+
+def with_initial(open_per_worker: int, waiting: int, **changes) -> sim.Scenario:
+    scenario = sim.load_scenario(MINIMAL)
+    return sim.apply_overrides(
+        scenario,
+        {
+            "initial_state": {"open_cases_per_worker": open_per_worker, "waiting": waiting},
+            **changes,
+        },
+    )
+
+
+def test_the_office_starts_with_open_cases_and_a_waiting_list():
+    scenario = with_initial(17, 25)  # 17 is the cap: the waiting list cannot be placed
+    model = sim.CaseloadModel(scenario, seed=1, records=True)
+    assert [len(worker.cases) for worker in model.roster] == [17] * 12
+    assert len(model.waiting) == 25
+    assert model.state_counts[ReferralState.OPEN] == 17 * 12
+    assert model.state_counts[ReferralState.WAITING] == 25
+    for worker in model.roster:
+        for case in worker.cases.values():
+            assert case.initial and case.assigned_at <= 0.0 < case.planned_close
+            assert 0.0 <= case.work_done <= case.work_total
+    output = model.run(30.0)
+    assert sum(output.state_counts.values()) == len(model.referrals)
+    assert sum(r.initial for r in model.referrals) == 17 * 12 + 25
+
+
+def test_initial_cases_are_not_counted_as_referrals():
+    empty = sim.run_replication(sim.load_scenario(MINIMAL), seed=2)
+    started = sim.run_replication(with_initial(9, 0, warmup_days=0.0), seed=2)
+    baseline = sim.run_replication(
+        sim.apply_overrides(sim.load_scenario(MINIMAL), {"warmup_days": 0.0}), seed=2
+    )
+    assert started.summary.referrals == baseline.summary.referrals
+    assert empty.summary.referrals != 0
+
+
+def test_a_caseload_near_steady_state_shortens_the_warm_up_bias():
+    """Mean caseload over the first 60 days: closer to the long-run level from a full start."""
+
+    def early_and_late(scenario):
+        series = sim.run(scenario, replications=4, seed=5, timeseries=True).timeseries
+        early = series[series.day < 60].caseload_mean.mean()
+        late = series[series.day >= 365].caseload_mean.mean()
+        return early, late
+
+    empty_early, level = early_and_late(sim.load_scenario(MINIMAL))
+    full_early, full_level = early_and_late(with_initial(9, 0))
+    assert abs(full_level - level) < 0.1 * level  # same steady state either way
+    assert abs(full_early - level) < 0.5 * abs(empty_early - level)
+    assert np.isfinite(full_early)
+
+
+def test_initial_waiting_cases_follow_the_overflow_policy():
+    scenario = with_initial(
+        17, 25, **{"caps.overflow": "external", "caps.external_cost_per_case": 10.0}
+    )
+    model = sim.CaseloadModel(scenario, seed=1)
+    assert len(model.waiting) == 0
+    assert model.state_counts[ReferralState.SENT_OUT] == 25
