@@ -60,7 +60,7 @@ def validate(scenario_file: str) -> None:
     types = ", ".join(case_type.name for case_type in scenario.case_types)
     click.echo(
         f"{scenario_file}: valid scenario {scenario.name!r} ({len(scenario.case_types)} case "
-        f"type(s): {types}; {scenario.workforce.caseworkers} caseworkers; "
+        f"type(s): {types}; {scenario.staffing.caseworkers} caseworkers; "
         f"{scenario.horizon_days:g} days, warm-up {scenario.warmup_days:g})"
     )
 

@@ -43,6 +43,8 @@ class ReplicationSummary:
     screened_out: int = _figure("Screened out", "count", "Intake")
     screened_out_share: float = _figure("Share screened out", "share", "Intake")
     sent_out: int = _figure("Sent to external providers", "count", "Intake")
+    threshold_mean: float = _figure("Screening threshold in force, mean", "score", "Intake")
+    scandals: int = _figure("Harms that became public (scandals)", "count", "Intake")
     assigned: int = _figure("Cases assigned to a worker", "count", "Waiting")
     wait_mean_days: float = _figure("Time to assignment, mean", "days", "Waiting")
     wait_p90_days: float = _figure("Time to assignment, 90th percentile", "days", "Waiting")
@@ -74,6 +76,21 @@ class ReplicationSummary:
     caseload_max: float = _figure("Caseload per worker, maximum", "cases", "Caseload")
     worker_days_over_cap_share: float = _figure("Worker-days over a cap", "share", "Caseload")
     cap_breaches: int = _figure("Assignments over the cap", "count", "Caseload")
+    headcount_mean: float = _figure("Caseworkers in post, mean", "workers", "Workforce")
+    vacancy_rate: float = _figure("Caseworker positions vacant", "share", "Workforce")
+    quits: int = _figure("Caseworkers who left", "count", "Workforce")
+    turnover_rate: float = _figure(
+        "Annual turnover (leavers per worker-year)", "per year", "Workforce"
+    )
+    hires: int = _figure("Caseworkers hired", "count", "Workforce")
+    vacancy_days_mean: float = _figure("Vacancy duration, mean", "days", "Workforce")
+    tenure_mean_days: float = _figure("Tenure of caseworkers in post, mean", "days", "Workforce")
+    strain_mean: float = _figure("Strain, mean (1 = burnout threshold)", "strain", "Workforce")
+    burned_out_share: float = _figure("Worker-days burned out", "share", "Workforce")
+    absence_days: int = _figure("Absence days", "days", "Workforce")
+    overtime_hours: float = _figure("Overtime worked", "hours", "Workforce")
+    transfers: int = _figure("Cases transferred from a leaver", "count", "Workforce")
+    returned_to_waiting: int = _figure("Cases of a leaver sent back to wait", "count", "Workforce")
     hours_available: float = _figure("Working hours available", "hours", "Hours")
     hours_demanded: float = _figure("Work falling due (offered load)", "hours", "Hours")
     hours_worked: float = _figure("Hours worked (including work ahead)", "hours", "Hours")
@@ -93,7 +110,15 @@ class ReplicationSummary:
         "Missed risk per 1,000 referrals", "per 1,000", "Risk"
     )
     caught_share: float = _figure("Caught / (caught + missed)", "share", "Risk")
-    external_cost: float = _figure("External provider cost", "money", "Costs")
+    salary_cost: float = _figure("Salaries (staff in post)", "money", "Costs")
+    overtime_cost: float = _figure("Overtime", "money", "Costs")
+    hiring_cost: float = _figure("Hiring and training", "money", "Costs")
+    external_cost: float = _figure("External providers", "money", "Costs")
+    total_cost: float = _figure("Total cost", "money", "Costs")
+    cost_per_referral: float = _figure("Cost per referral", "money", "Costs")
+    cost_per_harm_prevented: float = _figure(
+        "Cost per harm prevented (signal caught)", "money", "Costs"
+    )
 
     def as_dict(self) -> dict[str, float]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -133,7 +158,16 @@ def _share(part: float, whole: float) -> float:
 class Metrics:
     """Counters for one replication; the model calls one method per happening."""
 
-    DAILY_COLUMNS = ("referrals", "screened_out", "assigned", "closed", "caught", "missed")
+    DAILY_COLUMNS = (
+        "referrals",
+        "screened_out",
+        "assigned",
+        "closed",
+        "caught",
+        "missed",
+        "quits",
+        "hires",
+    )
 
     def __init__(self, warmup: float) -> None:
         self.warmup = warmup
@@ -165,7 +199,25 @@ class Metrics:
         self.caught = 0
         self.missed: Counter[HarmCause] = Counter()
         self.external_cost = 0.0
+        self.salary_cost = 0.0
+        self.overtime_cost = 0.0
+        self.hiring_cost = 0.0
+        self.quits = 0
+        self.scandals = 0
+        self.hires = 0
+        self.vacancy_durations: list[float] = []
+        self.absence_days = 0
+        self.overtime_hours = 0.0
+        self.transfers = 0
+        self.returned_to_waiting = 0
+        self.strain_sum = 0.0
+        self.burned_out_days = 0
+        self.tenure_sum = 0.0
+        self.staff_days = 0
+        self.position_days = 0
+        self.vacant_days = 0
         self.waiting = TimeWeighted(warmup)
+        self.threshold = TimeWeighted(warmup)
         self.open_cases = TimeWeighted(warmup)
         self.today = dict.fromkeys(self.DAILY_COLUMNS, 0)
 
@@ -187,6 +239,7 @@ class Metrics:
             self.screened_out += 1
 
     def sent(self, time: float, cost: float) -> None:
+        """A case sent to an external provider at ``cost``."""
         if time >= self.warmup:
             self.sent_out += 1
             self.external_cost += cost
@@ -243,9 +296,58 @@ class Metrics:
             self.missed[cause] += 1
 
     def worker_day(self, time: float, caseload: int, over_cap: bool) -> None:
+        """End-of-day caseload reading of a worker taking cases."""
         if time >= self.warmup:
             self.caseloads[caseload] += 1
             self.worker_days_over_cap += over_cap
+
+    def staff_day(self, time: float, strain: float, burned_out: bool, tenure: float) -> None:
+        """End-of-day reading of a caseworker in post (trainees included)."""
+        if time >= self.warmup:
+            self.staff_days += 1
+            self.strain_sum += strain
+            self.burned_out_days += burned_out
+            self.tenure_sum += tenure
+
+    def positions_day(self, time: float, positions: int, vacant: int, salaries: float) -> None:
+        """End-of-day reading of the positions, and the day's salaries."""
+        if time >= self.warmup:
+            self.position_days += positions
+            self.vacant_days += vacant
+            self.salary_cost += salaries
+
+    def scandal(self, time: float) -> None:
+        if time >= self.warmup:
+            self.scandals += 1
+
+    def absence(self, time: float) -> None:
+        if time >= self.warmup:
+            self.absence_days += 1
+
+    def overtime(self, time: float, hours: float, cost_per_hour: float) -> None:
+        if time >= self.warmup:
+            self.overtime_hours += hours
+            self.overtime_cost += hours * cost_per_hour
+
+    def quit(self, time: float) -> None:
+        self.today["quits"] += 1
+        if time >= self.warmup:
+            self.quits += 1
+
+    def hire(self, time: float, vacancy_days: float, cost: float) -> None:
+        self.today["hires"] += 1
+        if time >= self.warmup:
+            self.hires += 1
+            self.vacancy_durations.append(vacancy_days)
+            self.hiring_cost += cost
+
+    def transfer(self, time: float) -> None:
+        if time >= self.warmup:
+            self.transfers += 1
+
+    def back_to_waiting(self, time: float) -> None:
+        if time >= self.warmup:
+            self.returned_to_waiting += 1
 
     def hours_asked(self, time: float, available: float, new: float, backlog: float) -> None:
         """A worker's day begins: hours available, new work due, overdue work carried in."""
@@ -273,7 +375,6 @@ class Metrics:
         """The replication's figures over ``[warmup, end]``."""
         window = end - self.warmup
         waits = np.asarray(self.waits)
-        first = np.asarray(self.first_contact_times)
         worker_days = sum(self.caseloads.values())
         loads = np.array(sorted(self.caseloads))
         weights = np.array([self.caseloads[load] for load in loads])
@@ -285,6 +386,8 @@ class Metrics:
             + contacts_overdue_at_end
         )
         first_total = self.first_contacts_in_time + self.first_contacts_late
+        total_cost = self.salary_cost + self.overtime_cost + self.hiring_cost + self.external_cost
+        days = window if window > 0 else math.nan
         return ReplicationSummary(
             window_days=window,
             referrals=self.referrals,
@@ -293,12 +396,14 @@ class Metrics:
             screened_out=self.screened_out,
             screened_out_share=_share(self.screened_out, self.screened_in + self.screened_out),
             sent_out=self.sent_out,
+            threshold_mean=self.threshold.mean(end),
+            scandals=self.scandals,
             assigned=self.assigned,
-            wait_mean_days=float(waits.mean()) if waits.size else math.nan,
+            wait_mean_days=_mean(self.waits),
             wait_p90_days=float(np.percentile(waits, 90)) if waits.size else math.nan,
             waiting_mean=self.waiting.mean(end),
             waiting_at_end=waiting_at_end,
-            first_contact_mean_days=float(first.mean()) if first.size else math.nan,
+            first_contact_mean_days=_mean(self.first_contact_times),
             first_contact_within_deadline_share=_share(self.first_contacts_in_time, first_total),
             contacts_done=self.contacts_done,
             contacts_due=due,
@@ -316,6 +421,19 @@ class Metrics:
             caseload_max=float(loads.max()) if loads.size else math.nan,
             worker_days_over_cap_share=_share(self.worker_days_over_cap, worker_days),
             cap_breaches=self.cap_breaches,
+            headcount_mean=self.staff_days / days,
+            vacancy_rate=_share(self.vacant_days, self.position_days),
+            quits=self.quits,
+            turnover_rate=_share(self.quits * 365.0, self.staff_days),
+            hires=self.hires,
+            vacancy_days_mean=_mean(self.vacancy_durations),
+            tenure_mean_days=_share(self.tenure_sum, self.staff_days),
+            strain_mean=_share(self.strain_sum, self.staff_days),
+            burned_out_share=_share(self.burned_out_days, self.staff_days),
+            absence_days=self.absence_days,
+            overtime_hours=self.overtime_hours,
+            transfers=self.transfers,
+            returned_to_waiting=self.returned_to_waiting,
             hours_available=self.hours_available,
             hours_demanded=self.hours_demanded,
             hours_worked=self.hours_worked,
@@ -333,8 +451,18 @@ class Metrics:
             missed_after_closure=self.missed[HarmCause.AFTER_CLOSURE],
             missed_per_1000_referrals=_share(1000.0 * missed, self.referrals),
             caught_share=_share(self.caught, self.caught + missed),
+            salary_cost=self.salary_cost,
+            overtime_cost=self.overtime_cost,
+            hiring_cost=self.hiring_cost,
             external_cost=self.external_cost,
+            total_cost=total_cost,
+            cost_per_referral=_share(total_cost, self.referrals),
+            cost_per_harm_prevented=_share(total_cost, self.caught),
         )
+
+
+def _mean(values: list[float]) -> float:
+    return float(np.mean(values)) if values else math.nan
 
 
 def _weighted_percentile(values: np.ndarray, weights: np.ndarray, q: float) -> float:

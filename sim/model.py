@@ -1,9 +1,10 @@
 """The discrete-event model of one replication, on SimPy.
 
 Events, not polling: each case type has one arrival process; each case's
-planned closure and each risk signal (and its harm check) is a single SimPy
-timeout with a callback; the only thing that runs every day is the working day
-of each worker (:func:`sim.work.work_day`) and a daily reading of caseloads.
+planned closure, each risk signal (and its harm check), each hire and each end
+of training is a single SimPy timeout with a callback; what runs every day is
+the working day of each worker (:func:`sim.work.work_day`) and one end-of-day
+pass over the workers (strain, quit hazard, graduated caps, readings).
 
 Flow of one referral: arrival -> screening (score percentile against the
 threshold) -> screened out, or opened -> assigned to the least-loaded worker
@@ -26,12 +27,16 @@ import simpy
 
 from .arrivals import ArrivalProcess, AttributeSampler, ReferralDraws
 from .casetypes import CaseProfile, build_profiles
+from .costs import CostRates
 from .intake import WaitingList
 from .metrics import Metrics, ReplicationSummary
+from .policies import IntakePolicy
 from .randomness import Purpose, RandomStreams
 from .referral import Referral, ReferralState, Subject
 from .risk import Signal, harm_cause
 from .scenario import Scenario
+from .staffing import Careers
+from .strain import strain_model
 from .work import (
     TRIAGE_RULES,
     TriageRule,
@@ -113,10 +118,19 @@ class CaseloadModel:
         self.streams = RandomStreams(scenario.seed if seed is None else seed, replication)
         self.env = simpy.Environment()
         self.profiles: list[CaseProfile] = build_profiles(scenario)
-        self.thresholds = [profile.threshold for profile in self.profiles]
-        self.roster = Roster.from_scenario(scenario)
-        self.waiting = WaitingList()
         self.metrics = Metrics(scenario.warmup_days)
+        self.policy = IntakePolicy(scenario, self.streams)
+        self.thresholds = self.policy.thresholds(0.0)
+        self.metrics.threshold.set(0.0, float(np.mean(self.thresholds)))
+        self.careers = Careers(scenario, self.streams)
+        staffing = scenario.staffing
+        self.roster = Roster(
+            [self.careers.initial_worker(p) for p in range(staffing.caseworkers)],
+            weighted=scenario.caps.weighted is not None,
+        )
+        self.strain = strain_model(scenario.strain)
+        self.costs = CostRates.from_scenario(scenario)
+        self.waiting = WaitingList()
         self.triage = triage or TRIAGE_RULES[scenario.triage]
         self.state_counts: Counter[ReferralState] = Counter()
         self.referrals: list[Referral] | None = [] if records else None
@@ -132,13 +146,32 @@ class CaseloadModel:
         self._external_cost = caps.external_cost_per_case
         self._external_detection = caps.external_detection_probability
         self._detect_rng = self.streams.generator(Purpose.DETECTION)
+        staff = scenario.workforce
+        self._overtime = staff.overtime_hours_per_day
+        supervision = scenario.supervision
+        self._supervision = supervision
+        self._supervisors = staffing.supervisors
+        support_hours = staff.support_hours_per_day or staff.hours_per_day
+        self._support_hours = staffing.support_staff * support_hours
+        self._delegable = scenario.support.delegable_share if staffing.support_staff else 0.0
+        self._casework_due = 0.0
+        """Case work due across the office at the last working day (for support staff)."""
+        self._transfer_hours = scenario.turnover.transfer_hours
+        self._continuity_days = scenario.turnover.continuity_days
+        self._continuity_detection = scenario.turnover.continuity_detection
+        self._vacated: dict[int, float] = {}
+        self._arrival_processes = [
+            ArrivalProcess(profile, self.streams, self._horizon) for profile in self.profiles
+        ]
+        self._surge_draws: dict[int, tuple[np.random.Generator, AttributeSampler]] = {}
+        self._surging: set[int] = set()
         self._referral_ids = itertools.count()
         self._subject_ids = itertools.count()
         self._days_done = 0
         self._finished = False
 
-        for profile in self.profiles:
-            self.env.process(self._arrivals(ArrivalProcess(profile, self.streams, self._horizon)))
+        for process in self._arrival_processes:
+            self.env.process(self._arrivals(process))
         self.env.process(self._days())
         if scenario.initial_state is not None:
             self._start_with_caseload()
@@ -157,7 +190,9 @@ class CaseloadModel:
             self._end_of_day(self._days_done)
         overdue = self._close_books(end)
         summary = self.metrics.summary(
-            end, waiting_at_end=len(self.waiting), contacts_overdue_at_end=overdue
+            end,
+            waiting_at_end=len(self.waiting),
+            contacts_overdue_at_end=overdue,
         )
         return ReplicationOutput(
             summary=summary,
@@ -280,10 +315,13 @@ class CaseloadModel:
         worker = self.roster.least_loaded_with_room(referral.weight)
         if worker is not None:
             self._assign(referral, worker)
-        elif self._overflow == "over_cap":
-            self._assign(referral, self.roster.least_loaded(), over_cap=True)
-        else:
+        elif self._overflow == "external":
             self._send_out(referral)
+        elif (worker := self.roster.least_loaded()) is not None:
+            self._assign(referral, worker, over_cap=True)
+        else:  # over_cap, but nobody in post is taking cases
+            self._move(referral, ReferralState.WAITING)
+            self.waiting.push(referral)
 
     def _assign(self, referral: Referral, worker: Worker, *, over_cap: bool = False) -> None:
         now = self.env.now
@@ -308,13 +346,39 @@ class CaseloadModel:
             if worker is None:
                 return
             waiting.pop()
-            self._assign(referral, worker)
+            if referral.assigned_at is None:
+                self._assign(referral, worker)
+            else:  # a leaver's case, back from the waiting list
+                self._transfer(referral, worker)
+
+    def _transfer(self, case: Referral, worker: Worker, *, over_cap: bool = False) -> None:
+        """Give a case that had a worker to another one: transfer hours, continuity lost."""
+        now = self.env.now
+        worker.take(case)
+        if case.state is not ReferralState.OPEN:
+            self._move(case, ReferralState.OPEN)
+        case.work_total += self._transfer_hours
+        case.transferred_at = now
+        self.metrics.transfer(now)
+        self.metrics.cap_breaches += over_cap and now >= self.metrics.warmup
+
+    def _rehome(self, case: Referral) -> None:
+        """Place a leaver's case: with a colleague with room, over the cap, or back to wait."""
+        worker = self.roster.least_loaded_with_room(case.weight)
+        if worker is not None:
+            self._transfer(case, worker)
+        elif self._overflow == "over_cap" and (worker := self.roster.least_loaded()) is not None:
+            self._transfer(case, worker, over_cap=True)
+        else:
+            self._move(case, ReferralState.WAITING)
+            self.waiting.push(case)
+            self.metrics.back_to_waiting(self.env.now)
 
     def _send_out(self, referral: Referral) -> None:
         now = self.env.now
         referral.provider_until = now + referral.duration
         self._move(referral, ReferralState.SENT_OUT)
-        self.metrics.sent(now, self._external_cost)
+        self.metrics.sent(now, self.costs.per_external_case)
 
     def _move(self, referral: Referral, state: ReferralState) -> None:
         """Change a referral's state, keeping the state counts and time averages."""
@@ -334,6 +398,9 @@ class CaseloadModel:
 
     def _on_planned_close(self, event: simpy.Event) -> None:
         case: Referral = event.value
+        if case.state is ReferralState.WAITING:  # a leaver's case, waiting for a new worker
+            case.closing = True
+            return
         if case.state is not ReferralState.OPEN:
             return
         if case.work_total - case.work_done <= _EPS:
@@ -367,39 +434,119 @@ class CaseloadModel:
         working_days = self.scenario.workforce.working_days_per_week
         day = 0
         while day < self._horizon:
-            if day % 7 < working_days:
-                longest = max(worker.hours_per_day for worker in self.roster)
+            if day % 7 < working_days and self.roster.workers:
+                longest = max(w.hours_per_day for w in self.roster) + self._overtime
                 yield env.timeout(workday_start(day, longest) - env.now)
                 self._work(day)
-                yield env.timeout(max(w.day_end for w in self.roster) - env.now)
+                yield env.timeout(max(max(w.day_end for w in self.roster), env.now) - env.now)
                 self._finish_work()
             yield env.timeout(day + 1 - env.now)
             self._end_of_day(day)
             day += 1
 
+    def supervision_coverage(self) -> float:
+        """Share of caseworkers in post that the supervisors can cover (1 without a block)."""
+        if self._supervision is None or not self.roster.workers:
+            return 1.0
+        return min(1.0, self._supervisors * self._supervision.span / len(self.roster))
+
+    def _casework_rate(self) -> float:
+        """Case work done per caseworker hour today, given the support staff's hours."""
+        if self._delegable <= 0:
+            return 1.0
+        wanted = self._delegable * self._casework_due
+        share = (
+            self._delegable
+            if wanted <= self._support_hours
+            else self._support_hours / max(self._casework_due, _EPS)
+        )
+        return 1.0 / (1.0 - share)
+
     def _work(self, day: int) -> None:
         now, metrics, triage = self.env.now, self.metrics, self.triage
+        careers, strain = self.careers, self.strain
+        shortfall = 1.0 - self.supervision_coverage()
+        strain_factor = 1.0 + (self._supervision.strain_penalty * shortfall if shortfall else 0.0)
+        rate = self._casework_rate()
+        casework = 0.0
         for worker in self.roster:
-            asked = work_day(worker, day, triage, self)
-            metrics.hours_asked(now, asked.available, asked.new, asked.backlog)
+            worker.hours_today = 0.0
+            if not worker.accepting:
+                continue  # in training
+            if careers.absent_today(worker, strain.absence_probability(worker.strain)):
+                worker.absent = True
+                worker.hours_left = 0.0
+                metrics.absence(now)
+                continue
+            hours = (
+                worker.hours_per_day
+                * strain.hours_factor(worker.strain)
+                * careers.productivity(worker, now)
+            )
+            if hours <= _EPS:  # strain has taken every hour: a lost day
+                worker.hours_left = 0.0
+                continue
+            since = worker.last_day_start
+            asked = work_day(
+                worker, day, triage, self, hours=hours, overtime=self._overtime, casework_rate=rate
+            )
+            worker.hours_today = hours + asked.overtime
+            elapsed = max(worker.last_day_start - since, 1.0)
+            per_day = asked.new / elapsed * 7.0 / self.scenario.workforce.working_days_per_week
+            pressure = strain.pressure(per_day, asked.backlog, hours)
+            worker.strain = strain.after_working_day(worker.strain, pressure, strain_factor)
+            metrics.hours_asked(now, hours, asked.new, asked.backlog)
+            if asked.overtime > 0:
+                metrics.overtime(now, asked.overtime, self.costs.overtime_per_hour)
+            casework += asked.casework
+        self._casework_due = casework
 
     def _finish_work(self) -> None:
         now, metrics = self.env.now, self.metrics
         for worker in self.roster:
-            work_ahead(worker, self)
-            metrics.hours_worked_today(now, worker.hours_per_day - worker.hours_left)
+            if worker.hours_today > 0:
+                work_ahead(worker, self)
+                metrics.hours_worked_today(now, worker.hours_today - worker.hours_left)
             worker.hours_left = 0.0
 
     def _end_of_day(self, day: int) -> None:
-        now, metrics = self.env.now, self.metrics
+        now, metrics, careers, strain = self.env.now, self.metrics, self.careers, self.strain
         self._days_done = day + 1
-        caseloads = []
-        over = 0
+        worked = day % 7 < self.scenario.workforce.working_days_per_week
+        caseloads, quitters = [], []
+        over = burned = absent = training = 0
+        strain_total = 0.0
         for worker in self.roster:
-            caseload, over_cap = len(worker.cases), worker.over_cap()
-            metrics.worker_day(now, caseload, over_cap)
-            caseloads.append(caseload)
-            over += over_cap
+            if not worked or worker.absent or not worker.accepting:
+                worker.strain = strain.after_day_off(worker.strain)
+            absent += worker.absent
+            worker.absent = False
+            burned_out = strain.burned_out(worker.strain) if strain.enabled else False
+            burned += burned_out
+            strain_total += worker.strain
+            metrics.staff_day(now, worker.strain, burned_out, now - worker.hired_at)
+            if worker.accepting:
+                if now < worker.ready_at + careers.hiring.ramp_days + 1.0:
+                    worker.set_cap_share(careers.cap_share(worker, now))
+                caseload, over_cap = len(worker.cases), worker.over_cap()
+                metrics.worker_day(now, caseload, over_cap)
+                caseloads.append(caseload)
+                over += over_cap
+            else:
+                training += 1
+            worker.hazard += careers.base_hazard * strain.quit_multiplier(worker.strain)
+            if worker.hazard >= worker.lifetime:
+                quitters.append(worker)
+        in_post = len(self.roster)
+        metrics.positions_day(
+            now,
+            len(self.roster.positions),
+            self.roster.vacancies,
+            self.costs.caseworker_per_day * in_post + self.costs.other_staff_per_day,
+        )
+        mean_caseload = float(np.mean(caseloads)) if caseloads else math.nan
+        if self.policy.observe_caseload(mean_caseload):
+            self._update_thresholds()
         flows = metrics.end_of_day()
         if self.timeseries is not None:
             self.timeseries.append(
@@ -408,13 +555,102 @@ class CaseloadModel:
                     "in_warmup": now <= metrics.warmup,
                     "waiting": len(self.waiting),
                     "open_cases": self.state_counts[ReferralState.OPEN],
-                    "workers": len(caseloads),
-                    "caseload_mean": float(np.mean(caseloads)) if caseloads else math.nan,
+                    "headcount": in_post,
+                    "vacancies": self.roster.vacancies,
+                    "in_training": training,
+                    "caseload_mean": mean_caseload,
                     "caseload_max": max(caseloads, default=0),
                     "workers_over_cap": over,
+                    "strain_mean": strain_total / in_post if in_post else math.nan,
+                    "burned_out": burned,
+                    "absent": absent,
+                    "threshold": float(np.mean(self.thresholds)),
                     **flows,
                 }
             )
+        for worker in quitters:
+            self._quit(worker)
+
+    # ------------------------------------------------------------------ turnover and hiring
+
+    def _quit(self, worker: Worker) -> None:
+        """A caseworker leaves: the position falls vacant and the cases are placed again."""
+        now = self.env.now
+        self.roster.remove(worker)
+        self.metrics.quit(now)
+        cases = sorted(worker.cases.values(), key=lambda c: (-c.score, c.arrival, c.id))
+        for case in cases:
+            worker.release(case)
+            self._rehome(case)
+        self._vacated[worker.position] = now
+        start = self.careers.hire_time(worker.position, now)
+        if start is not None and start < self._horizon:
+            self._at(start, self._on_hire, worker.position)
+
+    def _on_hire(self, event: simpy.Event) -> None:
+        now, position = self.env.now, event.value
+        worker = self.careers.new_hire(position, now)
+        worker.last_day_start = worker.ready_at
+        self.roster.add(worker)
+        self.metrics.hire(now, now - self._vacated.pop(position), self.costs.per_hire)
+        if worker.ready_at <= now:
+            self._start_taking_cases(worker)
+        else:
+            self._at(worker.ready_at, self._on_ready, worker)
+
+    def _on_ready(self, event: simpy.Event) -> None:
+        worker: Worker = event.value
+        if self.roster.positions[worker.position] is worker:  # still in post
+            self._start_taking_cases(worker)
+
+    def _start_taking_cases(self, worker: Worker) -> None:
+        worker.accepting = True
+        worker.set_cap_share(self.careers.cap_share(worker, self.env.now))
+        self._assign_waiting()
+
+    # ------------------------------------------------------------------ intake policy
+
+    def _update_thresholds(self, event: simpy.Event | None = None) -> None:
+        now = self.env.now
+        self.thresholds = self.policy.thresholds(now)
+        self.metrics.threshold.set(now, float(np.mean(self.thresholds)))
+
+    def _scandal(self) -> None:
+        """A harm became public: intake loosens and referrals surge for a while."""
+        self.metrics.scandal(self.env.now)
+        self._update_thresholds()
+        self._at(self.policy.scandal_until, self._update_thresholds, None)
+        for index in range(len(self.profiles)):
+            if index not in self._surging:
+                self._surging.add(index)
+                self.env.process(self._surge(index))
+
+    def _surge(self, index: int):
+        """Extra referrals of one case type while a scandal lasts, from their own streams.
+
+        The surge adds a Poisson stream at ``(multiplier - 1)`` times the type's rate,
+        so the ordinary referrals stay exactly those of the scenario without it.
+        """
+        env, policy, profile = self.env, self.policy, self.profiles[index]
+        process = self._arrival_processes[index]
+        if index not in self._surge_draws:
+            self._surge_draws[index] = (
+                self.streams.generator(Purpose.POLICY, profile.key, 20),
+                AttributeSampler(profile, self.streams, Purpose.POLICY),
+            )
+        counts, sampler = self._surge_draws[index]
+        while policy.in_scandal(env.now) and env.now < self._horizon:
+            start = env.now
+            end = min(math.floor(start) + 1.0, self._horizon)
+            rate = (policy.surge_multiplier(start) - 1.0) * process.rate_per_day(start)
+            times = np.sort(counts.uniform(start, end, counts.poisson(rate * (end - start))))
+            if len(times):
+                batch = _Batch(sampler.draw(times))
+                for i, time in enumerate(batch.times):
+                    yield env.timeout(time - env.now)
+                    self._receive(self._new_referral(profile, batch, i))
+            yield env.timeout(end - env.now)
+        self._surging.discard(index)
 
     # WorkContext: what a working day reports back.
 
@@ -438,17 +674,36 @@ class CaseloadModel:
 
     # ------------------------------------------------------------------ risk
 
+    def detection_probability(self, case: Referral, time: float) -> float:
+        """Chance that a contact at ``time`` detects a signal: strain, experience,
+        supervision and (after a transfer) continuity lower the base probability."""
+        worker = case.worker
+        probability = (
+            self._detection_probability
+            * self.strain.detection_factor(worker.strain)
+            * self.careers.detection(worker, time)
+        )
+        if self._supervision is not None:
+            shortfall = 1.0 - self.supervision_coverage()
+            probability *= 1.0 - self._supervision.detection_penalty * shortfall
+        if case.transferred_at is not None and time - case.transferred_at < self._continuity_days:
+            probability *= self._continuity_detection
+        return probability
+
     def _look_for_signals(self, case: Referral, time: float) -> None:
         """A contact at ``time``: try to detect every live signal of the subject."""
         window = self._detection_window
+        probability = None
         for signal in case.subject.signals:
             if signal.time >= time:
                 break
             if signal.caught_at is not None or time > signal.time + window:
                 continue
+            if probability is None:
+                probability = self.detection_probability(case, time)
             draw = signal.detect_draw if signal.attempts == 0 else self._detect_rng.random()
             signal.attempts += 1
-            if draw < self._detection_probability:
+            if draw < probability:
                 signal.caught_at = time
                 self.metrics.catch(time)
 
@@ -475,8 +730,15 @@ class CaseloadModel:
 
     def _on_harm_due(self, event: simpy.Event) -> None:
         signal: Signal = event.value
-        if signal.caught_at is None:
-            self.metrics.harm(self.env.now, harm_cause(signal, self.env.now))
+        if signal.caught_at is not None:
+            return
+        now = self.env.now
+        self.metrics.harm(now, harm_cause(signal, now))
+        current = signal.subject.current
+        if current.state is ReferralState.OPEN:  # secondary trauma for the worker
+            current.worker.strain = self.strain.after_harm(current.worker.strain)
+        if self.policy.harm(signal.subject.tier, now):
+            self._scandal()
 
     def _escalate(self, referral: Referral) -> None:
         """A re-report on a waiting case raises its score, and so its place in the queue."""

@@ -82,6 +82,7 @@ class Referral:
         "state",
         "subject",
         "tier",
+        "transferred_at",
         "weight",
         "work_done",
         "work_total",
@@ -132,6 +133,8 @@ class Referral:
         self.contact_eligible = 0.0
         self.contact_first = False
         self.queue_version = 0
+        self.transferred_at: float | None = None
+        """When the case last changed worker (continuity is lost for a while)."""
         self.escalations = 0
         """Re-reports while waiting, each of which raised ``raw_score``."""
         subject.referrals.append(self)

@@ -16,28 +16,40 @@ import copy
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .distributions import Duration
+from .distributions import Duration, Fixed
 from .errors import ScenarioError
 
 __all__ = [
     "Arrivals",
+    "Budget",
     "Caps",
     "CaseType",
     "ComplexityLevel",
     "Contacts",
     "FirstContact",
+    "FreezeWindow",
+    "Gatekeeping",
+    "Hiring",
     "InitialState",
     "Intake",
+    "Policies",
     "Risk",
     "RiskTier",
+    "Scandal",
     "Scenario",
+    "Staffing",
+    "Strain",
+    "Supervision",
+    "Support",
     "SurgeWindow",
+    "Turnover",
     "Workforce",
     "apply_overrides",
     "load_scenario",
@@ -255,12 +267,235 @@ class Caps(BaseModel):
 
 
 class Workforce(BaseModel):
-    """The case-carrying workers and their hours (a fixed roster in this version)."""
+    """Staff by role and their hours.
+
+    Give headcounts here, or a ``budget`` with a staffing mix (then leave
+    ``caseworkers``, ``supervisors`` and ``support_staff`` out: they are funded).
+    Caseworkers carry cases; supervisors cover ``supervision.span`` caseworkers
+    each; support staff absorb the delegable share of case work.
+    """
 
     model_config = _STRICT
-    caseworkers: PositiveInt
+    caseworkers: PositiveInt | None = None
+    supervisors: NonNegativeInt | None = None
+    support_staff: NonNegativeInt | None = None
     hours_per_day: Annotated[float, Field(gt=0, le=24)]
+    support_hours_per_day: Annotated[float, Field(gt=0, le=24)] | None = None
     working_days_per_week: Annotated[int, Field(ge=1, le=7)] = 5
+    overtime_hours_per_day: Annotated[float, Field(ge=0, le=12)] = 0.0
+
+
+class Supervision(BaseModel):
+    """Span of control, and what a supervisor short of a full span costs.
+
+    Coverage is ``supervisors * span / caseworkers in post`` (at most 1); below
+    full coverage the detection probability of every contact is multiplied by
+    ``1 - detection_penalty * (1 - coverage)`` and strain rises faster by the
+    factor ``1 + strain_penalty * (1 - coverage)``.
+    """
+
+    model_config = _STRICT
+    span: PositiveInt = 5
+    detection_penalty: Probability = 0.2
+    strain_penalty: NonNegativeFloat = 0.5
+
+
+class Support(BaseModel):
+    """Support staff (paralegals, aides): the share of case work they can take."""
+
+    model_config = _STRICT
+    delegable_share: Annotated[float, Field(ge=0, lt=1)] = 0.3
+
+
+class Strain(BaseModel):
+    """Strain and burnout per worker (see docs/workforce.md for the functional forms).
+
+    Strain ``s`` (0 = rested; ``burnout_threshold`` = burned out; at most
+    ``max_strain``) rises each working day by ``rise_per_day * (pressure - 1)``
+    while the work asked exceeds the hours (pressure > 1) and falls by the share
+    ``recovery_per_day`` otherwise (and on days off). Pressure is the day's new
+    work plus the overdue work spread over ``catch_up_days``, over the hours
+    available. A harm on the worker's caseload adds ``trauma_jump``. With
+    ``x = s / burnout_threshold`` (capped at 1.5): hours are multiplied by
+    ``1 - productivity_loss * min(x, 1)``, detection by ``1 - detection_loss *
+    min(x, 1)``, the daily chance of absence is ``absence_base + (absence_at_burnout
+    - absence_base) * min(x, 1)``, and the quit hazard by
+    ``quit_multiplier_at_burnout ** x``.
+    """
+
+    model_config = _STRICT
+    enabled: bool = True
+    rise_per_day: NonNegativeFloat = 0.05
+    recovery_per_day: Probability = 0.03
+    trauma_jump: NonNegativeFloat = 0.1
+    burnout_threshold: PositiveFloat = 1.0
+    max_strain: PositiveFloat = 2.0
+    catch_up_days: PositiveFloat = 5.0
+    productivity_loss: Probability = 0.25
+    detection_loss: Probability = 0.25
+    absence_base: Probability = 0.02
+    absence_at_burnout: Probability = 0.08
+    quit_multiplier_at_burnout: Annotated[float, Field(ge=1, le=50)] = 3.0
+
+    @model_validator(mode="after")
+    def _levels(self) -> Strain:
+        if self.max_strain < self.burnout_threshold:
+            raise FieldIssue(
+                ("max_strain",),
+                f"expected at least burnout_threshold ({self.burnout_threshold:g}), "
+                f"got {self.max_strain:g}",
+            )
+        if self.absence_at_burnout < self.absence_base:
+            raise FieldIssue(
+                ("absence_at_burnout",),
+                f"expected at least absence_base ({self.absence_base:g}), "
+                f"got {self.absence_at_burnout:g}",
+            )
+        return self
+
+
+class Turnover(BaseModel):
+    """Caseworkers leaving, and what happens to their cases.
+
+    ``annual_rate`` is separations per caseworker-year in post without strain
+    (the usual turnover rate: leavers / average headcount). A leaver's cases go
+    to colleagues with room (each costing ``transfer_hours`` of extra case work,
+    and with detection multiplied by ``continuity_detection`` for
+    ``continuity_days``) or back to the waiting list.
+    """
+
+    model_config = _STRICT
+    annual_rate: Annotated[float, Field(ge=0, le=5)] = 0.0
+    transfer_hours: NonNegativeFloat = 2.0
+    continuity_days: NonNegativeFloat = 30.0
+    continuity_detection: Probability = 0.8
+
+
+class FreezeWindow(BaseModel):
+    """No new hire starts between ``start_day`` and ``end_day``."""
+
+    model_config = _STRICT
+    start_day: NonNegativeFloat
+    end_day: PositiveFloat
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FreezeWindow:
+        if self.start_day >= self.end_day:
+            raise FieldIssue(
+                ("end_day",), f"expected end_day > start_day ({self.start_day}), got {self.end_day}"
+            )
+        return self
+
+
+class Hiring(BaseModel):
+    """Filling a vacancy: the lag, training, a graduated caseload, experience.
+
+    A vacancy is filled after a ``lag`` (drawn per vacancy); the new hire trains
+    for ``training_days`` with no cases, then carries a cap rising linearly from
+    ``ramp_start_share`` of the full cap to the full cap over ``ramp_days``.
+    Productivity (hours) and detection rise linearly from ``novice_productivity``
+    and ``novice_detection`` to full over ``experience_days`` of tenure.
+    ``freeze`` stops hiring for the whole run, ``freeze_window`` for a period.
+    """
+
+    model_config = _STRICT
+    lag: Duration = Fixed(distribution="fixed", value=60.0)
+    training_days: NonNegativeFloat = 30.0
+    ramp_days: NonNegativeFloat = 180.0
+    ramp_start_share: Probability = 0.3
+    experience_days: NonNegativeFloat = 365.0
+    novice_productivity: Annotated[float, Field(gt=0, le=1)] = 0.7
+    novice_detection: Annotated[float, Field(gt=0, le=1)] = 0.8
+    initial_tenure_days: NonNegativeFloat = 1095.0
+    freeze: bool = False
+    freeze_window: FreezeWindow | None = None
+
+
+class Budget(BaseModel):
+    """Money: the yearly budget (optional), cost per FTE by role, and other costs.
+
+    With ``per_year`` and ``mix`` (budget shares by role, summing to 1) the
+    funded positions are ``floor(per_year * share / cost of the role)``.
+    """
+
+    model_config = _STRICT
+    per_year: PositiveFloat | None = None
+    mix: dict[Literal["caseworker", "supervisor", "support"], Probability] | None = None
+    caseworker_cost: NonNegativeFloat = 0.0
+    supervisor_cost: NonNegativeFloat = 0.0
+    support_cost: NonNegativeFloat = 0.0
+    overtime_premium: Annotated[float, Field(ge=1, le=5)] = 1.5
+    hiring_cost: NonNegativeFloat = 0.0
+    training_cost: NonNegativeFloat = 0.0
+
+    @model_validator(mode="after")
+    def _mix(self) -> Budget:
+        if (self.per_year is None) != (self.mix is None):
+            raise FieldIssue(("mix",), "expected per_year and mix together (or neither)")
+        if self.mix is not None:
+            total = sum(self.mix.values())
+            if not math.isclose(total, 1.0, abs_tol=1e-6):
+                raise FieldIssue(("mix",), f"expected shares summing to 1, got {total:g}")
+            for role, share in self.mix.items():
+                if share > 0 and getattr(self, f"{role}_cost") <= 0:
+                    raise FieldIssue(
+                        (f"{role}_cost",),
+                        f"expected a cost > 0 for a role with budget share {share:g}",
+                    )
+        return self
+
+
+class Gatekeeping(BaseModel):
+    """Adaptive gatekeeping: intake tightens while caseloads stay high.
+
+    When the mean caseload of caseworkers in post stays above ``trigger_caseload``
+    for ``persistence_days`` days in a row, every screening threshold rises by
+    ``step`` (up to ``max_threshold``); when it stays below ``release_caseload``
+    as long, the thresholds fall back by ``step`` (never below the scenario's).
+    """
+
+    model_config = _STRICT
+    enabled: bool = True
+    trigger_caseload: PositiveFloat
+    release_caseload: NonNegativeFloat
+    step: Annotated[float, Field(gt=0, le=1)] = 0.05
+    max_threshold: Probability = 0.9
+    persistence_days: PositiveInt = 14
+
+    @model_validator(mode="after")
+    def _levels(self) -> Gatekeeping:
+        if self.release_caseload > self.trigger_caseload:
+            raise FieldIssue(
+                ("release_caseload",),
+                f"expected at most trigger_caseload ({self.trigger_caseload:g}), "
+                f"got {self.release_caseload:g}",
+            )
+        return self
+
+
+class Scandal(BaseModel):
+    """Scandal response: a missed harm on a high-risk subject becomes public.
+
+    Each harm to a subject in a high-risk tier becomes public with
+    ``publicity_probability``; then for ``duration_days`` every screening
+    threshold is lowered by ``threshold_drop`` and referrals of every type
+    arrive at ``surge_multiplier`` times their rate.
+    """
+
+    model_config = _STRICT
+    enabled: bool = True
+    publicity_probability: Probability = 0.05
+    threshold_drop: Probability = 0.2
+    surge_multiplier: Annotated[float, Field(ge=1, le=10)] = 1.3
+    duration_days: PositiveFloat = 365.0
+
+
+class Policies(BaseModel):
+    """Feedback policies; each is off unless its block is present and enabled."""
+
+    model_config = _STRICT
+    gatekeeping: Gatekeeping | None = None
+    scandal: Scandal | None = None
 
 
 class InitialState(BaseModel):
@@ -272,6 +507,15 @@ class InitialState(BaseModel):
 
 
 # --------------------------------------------------------------------------- scenario
+
+
+@dataclass(frozen=True)
+class Staffing:
+    """Positions by role."""
+
+    caseworkers: int
+    supervisors: int
+    support_staff: int
 
 
 class Scenario(BaseModel):
@@ -289,11 +533,19 @@ class Scenario(BaseModel):
     case_types: Annotated[list[CaseType], Field(min_length=1)]
     caps: Caps = Caps()
     workforce: Workforce
+    supervision: Supervision | None = None
+    support: Support = Support()
+    strain: Strain | None = None
+    turnover: Turnover = Turnover()
+    hiring: Hiring = Hiring()
+    budget: Budget = Budget()
+    policies: Policies = Policies()
     triage: Literal["risk_first", "deadline_first", "fifo"] = "deadline_first"
     initial_state: InitialState | None = None
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
+        self._check_staffing()
         if self.warmup_days >= self.horizon_days:
             raise FieldIssue(
                 ("warmup_days",),
@@ -344,7 +596,43 @@ class Scenario(BaseModel):
             raise FieldIssue(("case_types",), "expected some referrals outside the high-risk tiers")
         return self
 
+    def _check_staffing(self) -> None:
+        staff, budget = self.workforce, self.budget
+        counts = ("caseworkers", "supervisors", "support_staff")
+        if budget.per_year is not None:
+            given = [name for name in counts if getattr(staff, name) is not None]
+            if given:
+                raise FieldIssue(
+                    ("workforce", given[0]),
+                    "expected no headcount when budget.per_year funds the positions",
+                )
+            if self.staffing.caseworkers < 1:
+                raise FieldIssue(
+                    ("budget", "per_year"),
+                    "expected enough budget to fund at least one caseworker",
+                )
+        elif staff.caseworkers is None:
+            raise FieldIssue(
+                ("workforce", "caseworkers"), "required field is missing (or give budget.per_year)"
+            )
+
     # ---- derived views used by the model -------------------------------------------------
+
+    @property
+    def staffing(self) -> Staffing:
+        """Positions by role: the headcounts given, or those the budget funds."""
+        staff, budget = self.workforce, self.budget
+        if budget.per_year is None or budget.mix is None:
+            return Staffing(
+                staff.caseworkers or 0, staff.supervisors or 0, staff.support_staff or 0
+            )
+
+        def funded(role: str) -> int:
+            share = budget.mix.get(role, 0.0)
+            cost = getattr(budget, f"{role}_cost")
+            return math.floor(budget.per_year * share / cost + 1e-9) if share > 0 else 0
+
+        return Staffing(funded("caseworker"), funded("supervisor"), funded("support"))
 
     @property
     def tier_names(self) -> list[str]:

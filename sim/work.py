@@ -99,12 +99,15 @@ class DayWork:
 
     ``new`` is the load offered since the start of the worker's previous working
     day (see :func:`offered_load`); ``backlog`` is work already overdue when the
-    day began.
+    day began; ``casework`` the case work due (accrued, not done); ``overtime``
+    the hours worked beyond ``available``.
     """
 
     available: float
     new: float
     backlog: float
+    casework: float = 0.0
+    overtime: float = 0.0
 
 
 def contact_hours(case: Referral) -> float:
@@ -179,19 +182,37 @@ def offered_load(case: Referral, since: float, until: float) -> float:
     return load
 
 
-def work_day(worker: Worker, day: int, triage: TriageRule, context: WorkContext) -> DayWork:
+def work_day(
+    worker: Worker,
+    day: int,
+    triage: TriageRule,
+    context: WorkContext,
+    *,
+    hours: float | None = None,
+    overtime: float = 0.0,
+    casework_rate: float = 1.0,
+) -> DayWork:
     """Start the working day ``day`` of ``worker``: do the due and overdue work in triage order.
+
+    Parameters
+    ----------
+    hours
+        Hours available today (default: the worker's contracted hours).
+    overtime
+        Extra hours the worker may add for due and overdue work (never for work ahead).
+    casework_rate
+        Case work done per hour of the worker's (above 1 when support staff take a share).
 
     Leaves ``worker.hours_left`` and ``worker.free_from`` for same-day responses to
     new cases (:func:`respond_now`) and for case work ahead (:func:`work_ahead`)
     at the end of the day.
     """
-    available = worker.hours_per_day
-    start = workday_start(day, available)
+    available = worker.hours_per_day if hours is None else hours
+    start = workday_start(day, available + overtime)
     day_end = day + 1.0
     since = worker.last_day_start
     tasks = []
-    new = backlog = 0.0
+    new = backlog = casework = 0.0
     for case in worker.cases.values():
         new += offered_load(case, since, start)
         if case.contact_due is not None:
@@ -199,40 +220,50 @@ def work_day(worker: Worker, day: int, triage: TriageRule, context: WorkContext)
             if missed:
                 context.on_missed_contacts(case, missed)
             if case.contact_eligible < day_end:
-                hours = contact_hours(case)
-                tasks.append((triage(case, CONTACT, case.contact_due), CONTACT, case, hours))
+                hours_needed = contact_hours(case)
+                tasks.append((triage(case, CONTACT, case.contact_due), CONTACT, case, hours_needed))
                 if case.contact_due <= day:
-                    backlog += hours
+                    backlog += hours_needed
         if case.work_total - case.work_done > _EPS:
             due = casework_accrued(case, day_end) - case.work_done
             if due > _EPS:
                 tasks.append((triage(case, CASEWORK, case.planned_close), CASEWORK, case, due))
-                backlog += max(casework_accrued(case, day) - case.work_done, 0.0)
+                backlog += max(casework_accrued(case, day) - case.work_done, 0.0) / casework_rate
+                casework += due
     tasks.sort(key=itemgetter(0))
 
+    capacity = available + overtime
     worker.day_end = start + available / HOURS_PER_DAY
-    left = available
-    for _, kind, case, hours in tasks:
+    left = capacity
+    for _, kind, case, amount in tasks:
         if case.worker is not worker:
             continue  # closed earlier today
         if kind == CONTACT:
-            fresh_day = left >= available - _EPS
-            if hours > left + _EPS and not (fresh_day and hours > available):
+            fresh_day = left >= capacity - _EPS
+            if amount > left + _EPS and not (fresh_day and amount > capacity):
                 continue
-            context.on_contact(case, start + (available - left) / HOURS_PER_DAY)
-            left = max(left - hours, 0.0)
+            context.on_contact(case, start + (capacity - left) / HOURS_PER_DAY)
+            left = max(left - amount, 0.0)
         else:
-            hours = min(hours, left, case.work_total - case.work_done)
-            if hours <= _EPS:
+            progress = min(amount, case.work_total - case.work_done, left * casework_rate)
+            if progress <= _EPS:
                 continue
-            left -= hours
-            _do_casework(case, hours, start + (available - left) / HOURS_PER_DAY, context)
+            left -= progress / casework_rate
+            _do_casework(case, progress, start + (capacity - left) / HOURS_PER_DAY, context)
         if left <= _EPS:
             break
-    worker.hours_left = max(left, 0.0)
-    worker.free_from = start + (available - worker.hours_left) / HOURS_PER_DAY
+    used = capacity - max(left, 0.0)
+    worker.hours_left = max(available - used, 0.0)
+    worker.free_from = start + used / HOURS_PER_DAY
     worker.last_day_start = start
-    return DayWork(available=available, new=new, backlog=backlog)
+    worker.casework_rate = casework_rate
+    return DayWork(
+        available=available,
+        new=new,
+        backlog=backlog,
+        casework=casework,
+        overtime=max(used - available, 0.0),
+    )
 
 
 def respond_now(worker: Worker, case: Referral, now: float, context: WorkContext) -> bool:
@@ -256,16 +287,17 @@ def work_ahead(worker: Worker, context: WorkContext) -> None:
     """
     if worker.hours_left <= _EPS:
         return
+    rate = worker.casework_rate
     ahead = sorted(
         (c for c in worker.cases.values() if c.work_total - c.work_done > _EPS),
         key=lambda c: (c.planned_close, c.id),
     )
     time = worker.free_from
     for case in ahead:
-        hours = min(worker.hours_left, case.work_total - case.work_done)
-        worker.hours_left -= hours
-        time += hours / HOURS_PER_DAY
-        _do_casework(case, hours, time, context)
+        progress = min(worker.hours_left * rate, case.work_total - case.work_done)
+        worker.hours_left -= progress / rate
+        time += progress / rate / HOURS_PER_DAY
+        _do_casework(case, progress, time, context)
         if worker.hours_left <= _EPS:
             break
 

@@ -1,18 +1,18 @@
-"""Case-carrying workers and the rule that gives each new case to one of them.
+"""Case-carrying workers, their positions, and who gets the next case.
 
-This version has a fixed roster; strain, absence, turnover and hiring attach to
-:class:`Worker` (its hours and caps are per worker for that reason) and to
-:class:`Roster` (which workers are on the roster).
+A :class:`Worker` holds cases under caps, has hours, strain and a tenure; a
+:class:`Roster` is the set of funded caseworker positions, each filled by a
+worker or vacant, and the rule that gives each new case to a worker.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .referral import Referral
-    from .scenario import Scenario
 
 __all__ = ["Roster", "Worker"]
 
@@ -20,31 +20,66 @@ _EPS = 1e-9
 
 
 class Worker:
-    """One case-carrying worker: hours per working day, caps, and the open cases held."""
+    """One caseworker in one position.
+
+    Caps are per worker (a new hire's rise with the graduated caseload); hours
+    are the contracted hours, before strain and experience.
+    """
 
     __slots__ = (
+        "absent",
+        "accepting",
         "cases",
+        "casework_rate",
         "count_cap",
         "day_end",
         "free_from",
+        "full_count_cap",
+        "full_weighted_cap",
+        "hazard",
+        "hired_at",
         "hours_left",
         "hours_per_day",
+        "hours_today",
         "id",
         "last_day_start",
+        "lifetime",
         "load",
+        "position",
+        "ready_at",
+        "strain",
         "weighted_cap",
     )
 
     def __init__(
-        self, id: int, hours_per_day: float, count_cap: int | None, weighted_cap: float | None
+        self,
+        id: int,
+        hours_per_day: float,
+        count_cap: int | None,
+        weighted_cap: float | None,
+        *,
+        position: int | None = None,
+        hired_at: float = float("-inf"),
+        ready_at: float = float("-inf"),
+        lifetime: float = float("inf"),
     ) -> None:
         self.id = id
+        self.position = id if position is None else position
         self.hours_per_day = hours_per_day
-        self.count_cap = count_cap
-        self.weighted_cap = weighted_cap
+        self.full_count_cap = self.count_cap = count_cap
+        self.full_weighted_cap = self.weighted_cap = weighted_cap
         self.cases: dict[int, Referral] = {}
         self.load = 0.0
         """Sum of the weights of the cases held (the weighted caseload)."""
+        self.hired_at = hired_at
+        self.ready_at = ready_at
+        """When training ends and the worker starts taking cases."""
+        self.accepting = ready_at <= 0.0
+        self.strain = 0.0
+        self.hazard = 0.0
+        """Quit hazard accumulated since hire; the worker quits when it reaches ``lifetime``."""
+        self.lifetime = lifetime
+        self.absent = False
         self.hours_left = 0.0
         """Hours still free in the current working day (0 outside working hours)."""
         self.free_from = 0.0
@@ -53,6 +88,10 @@ class Worker:
         """When the worker's current working day ends."""
         self.last_day_start = 0.0
         """When the worker's previous working day began."""
+        self.hours_today = 0.0
+        """Hours the worker has today, overtime included (0 when absent or off)."""
+        self.casework_rate = 1.0
+        """Case work done per hour of the worker's today (support staff raise it)."""
 
     @property
     def caseload(self) -> int:
@@ -61,9 +100,11 @@ class Worker:
     def has_room(self, weight: float) -> bool:
         """Whether a case of ``weight`` fits under both caps.
 
-        A worker with no cases always has room, so a case heavier than the
-        weighted cap is still served (by a worker who then holds only it).
+        A worker taking cases who holds none always has room, so a case heavier
+        than the weighted cap is still served (by a worker who then holds only it).
         """
+        if not self.accepting:
+            return False
         if not self.cases:
             return True
         if self.count_cap is not None and len(self.cases) >= self.count_cap:
@@ -76,6 +117,13 @@ class Worker:
             return True
         return self.weighted_cap is not None and self.load > self.weighted_cap + _EPS
 
+    def set_cap_share(self, share: float) -> None:
+        """Carry ``share`` of the full caps (a graduated caseload)."""
+        if self.full_count_cap is not None:
+            self.count_cap = max(1, round(self.full_count_cap * share))
+        if self.full_weighted_cap is not None:
+            self.weighted_cap = self.full_weighted_cap * share
+
     def take(self, case: Referral) -> None:
         self.cases[case.id] = case
         self.load += case.weight
@@ -87,34 +135,49 @@ class Worker:
         case.worker = None
 
     def __repr__(self) -> str:
-        return f"Worker(id={self.id}, caseload={len(self.cases)}, load={self.load:g})"
+        return f"Worker(id={self.id}, position={self.position}, caseload={len(self.cases)})"
 
 
 class Roster:
-    """The workers on staff, and who gets the next case.
+    """The caseworker positions: who holds each, and who gets the next case.
 
     A new case goes to the least-loaded worker with room (by weighted load when a
-    weighted cap is set, by count otherwise; ties go to the lowest id).
+    weighted cap is set, by count otherwise; ties go to the lowest position).
+    Workers in training take no cases.
     """
 
-    def __init__(self, workers: list[Worker], *, weighted: bool) -> None:
-        self.workers = workers
+    def __init__(
+        self, workers: list[Worker], *, weighted: bool, positions: int | None = None
+    ) -> None:
+        self.positions: list[Worker | None] = [None] * (positions or len(workers))
+        self.workers: list[Worker] = []
+        """Workers in post, in position order."""
         self._weighted = weighted
-
-    @classmethod
-    def from_scenario(cls, scenario: Scenario) -> Roster:
-        caps, staff = scenario.caps, scenario.workforce
-        workers = [
-            Worker(i, staff.hours_per_day, caps.count, caps.weighted)
-            for i in range(staff.caseworkers)
-        ]
-        return cls(workers, weighted=caps.weighted is not None)
+        for worker in workers:
+            self.add(worker)
 
     def __iter__(self) -> Iterator[Worker]:
         return iter(self.workers)
 
     def __len__(self) -> int:
         return len(self.workers)
+
+    @property
+    def vacancies(self) -> int:
+        return len(self.positions) - len(self.workers)
+
+    def add(self, worker: Worker) -> None:
+        """Put ``worker`` in its (vacant) position."""
+        if self.positions[worker.position] is not None:
+            raise ValueError(f"position {worker.position} is not vacant")
+        self.positions[worker.position] = worker
+        index = bisect.bisect([w.position for w in self.workers], worker.position)
+        self.workers.insert(index, worker)
+
+    def remove(self, worker: Worker) -> None:
+        """Take ``worker`` out of post, leaving its position vacant (cases are not moved)."""
+        self.positions[worker.position] = None
+        self.workers.remove(worker)
 
     def _load(self, worker: Worker) -> float:
         return worker.load if self._weighted else len(worker.cases)
@@ -128,6 +191,7 @@ class Roster:
                 best, best_load = worker, load
         return best
 
-    def least_loaded(self) -> Worker:
-        """The least-loaded worker, caps ignored (for assignment over the cap)."""
-        return min(self.workers, key=self._load)
+    def least_loaded(self) -> Worker | None:
+        """The least-loaded worker taking cases, caps ignored (assignment over the cap)."""
+        taking = [worker for worker in self.workers if worker.accepting]
+        return min(taking, key=self._load) if taking else None

@@ -1,0 +1,134 @@
+"""Careers: hiring lags, training, graduated caseloads, experience and working lives.
+
+Each caseworker position has its own random streams (purpose WORKFORCE, keyed by
+position): the working life of each successive holder, the hiring lag of each
+vacancy, and daily absence draws. Two scenarios with the same positions and seed
+therefore see the same draws position by position, which keeps comparisons
+(strain effects on or off, a freeze or not) paired.
+
+A worker's **working life** is an Exp(1) draw in units of cumulative quit
+hazard: the worker quits on the day the hazard accumulated since hire reaches
+it. With a constant hazard this is an exponential time to quit at the base
+turnover rate; strain multiplies the daily hazard and so brings the day forward.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .randomness import Purpose, RandomStreams
+from .scenario import Scenario
+from .workforce import Worker
+
+__all__ = ["Careers", "UniformTape"]
+
+DAYS_PER_YEAR = 365.0
+
+
+class UniformTape:
+    """Uniform draws from one generator, fetched in batches."""
+
+    __slots__ = ("_i", "_rng", "_values")
+
+    def __init__(self, rng: np.random.Generator, batch: int = 256) -> None:
+        self._rng = rng
+        self._values = rng.random(batch)
+        self._i = 0
+
+    def next(self) -> float:
+        if self._i == len(self._values):
+            self._values = self._rng.random(len(self._values))
+            self._i = 0
+        value = self._values[self._i]
+        self._i += 1
+        return float(value)
+
+
+class Careers:
+    """The hiring pipeline and the life of a worker in post, for one scenario."""
+
+    def __init__(self, scenario: Scenario, streams: RandomStreams) -> None:
+        self.scenario = scenario
+        self.hiring = scenario.hiring
+        self.base_hazard = scenario.turnover.annual_rate / DAYS_PER_YEAR
+        """Quit hazard per day in post, before strain."""
+        positions = scenario.staffing.caseworkers
+        self._lives = [streams.generator(Purpose.WORKFORCE, p, 0) for p in range(positions)]
+        self._lags = [streams.generator(Purpose.WORKFORCE, p, 1) for p in range(positions)]
+        self._absence = [
+            UniformTape(streams.generator(Purpose.WORKFORCE, p, 2)) for p in range(positions)
+        ]
+        self._ids = positions
+        caps = scenario.caps
+        self._caps = (caps.count, caps.weighted)
+        self._hours = scenario.workforce.hours_per_day
+
+    def _lifetime(self, position: int) -> float:
+        draw = float(self._lives[position].exponential())
+        return draw if self.base_hazard > 0 else float("inf")
+
+    def initial_worker(self, position: int) -> Worker:
+        """A worker in post when the run begins, experienced and taking cases."""
+        return Worker(
+            position,
+            self._hours,
+            *self._caps,
+            position=position,
+            hired_at=-self.hiring.initial_tenure_days,
+            ready_at=float("-inf"),
+            lifetime=self._lifetime(position),
+        )
+
+    def new_hire(self, position: int, now: float) -> Worker:
+        """A worker starting in ``position`` at ``now``: in training, then on a graduated cap."""
+        worker = Worker(
+            self._ids,
+            self._hours,
+            *self._caps,
+            position=position,
+            hired_at=now,
+            ready_at=now + self.hiring.training_days,
+            lifetime=self._lifetime(position),
+        )
+        self._ids += 1
+        worker.accepting = False
+        return worker
+
+    def hire_time(self, position: int, vacated: float) -> float | None:
+        """When a vacancy opened at ``vacated`` is filled (``None``: never, a freeze)."""
+        hiring = self.hiring
+        lag = float(hiring.lag.sample(self._lags[position], 1)[0])
+        if hiring.freeze:
+            return None
+        start = vacated + lag
+        window = hiring.freeze_window
+        if window is not None and window.start_day <= start < window.end_day:
+            start = window.end_day
+        return start
+
+    def absent_today(self, worker: Worker, probability: float) -> bool:
+        return probability > 0 and self._absence[worker.position].next() < probability
+
+    def experience(self, worker: Worker, now: float) -> float:
+        """Share of the way from novice to experienced (0 at hire, 1 after experience_days)."""
+        days = self.hiring.experience_days
+        if days <= 0:
+            return 1.0
+        return min(max((now - worker.hired_at) / days, 0.0), 1.0)
+
+    def productivity(self, worker: Worker, now: float) -> float:
+        novice = self.hiring.novice_productivity
+        return novice + (1.0 - novice) * self.experience(worker, now)
+
+    def detection(self, worker: Worker, now: float) -> float:
+        novice = self.hiring.novice_detection
+        return novice + (1.0 - novice) * self.experience(worker, now)
+
+    def cap_share(self, worker: Worker, now: float) -> float:
+        """The share of the full caps a worker carries (rising over the ramp after training)."""
+        hiring = self.hiring
+        if now >= worker.ready_at + hiring.ramp_days:
+            return 1.0
+        progress = (now - worker.ready_at) / hiring.ramp_days if hiring.ramp_days > 0 else 1.0
+        start = hiring.ramp_start_share
+        return start + (1.0 - start) * min(max(progress, 0.0), 1.0)
