@@ -167,6 +167,7 @@ class Metrics:
         "missed",
         "quits",
         "hires",
+        "scandals",
     )
 
     def __init__(self, warmup: float) -> None:
@@ -297,13 +298,13 @@ class Metrics:
 
     def worker_day(self, time: float, caseload: int, over_cap: bool) -> None:
         """End-of-day caseload reading of a worker taking cases."""
-        if time >= self.warmup:
+        if time > self.warmup:  # the day read ended inside the window
             self.caseloads[caseload] += 1
             self.worker_days_over_cap += over_cap
 
     def staff_day(self, time: float, strain: float, burned_out: bool, tenure: float) -> None:
         """End-of-day reading of a caseworker in post (trainees included)."""
-        if time >= self.warmup:
+        if time > self.warmup:  # the day read ended inside the window
             self.staff_days += 1
             self.strain_sum += strain
             self.burned_out_days += burned_out
@@ -311,12 +312,13 @@ class Metrics:
 
     def positions_day(self, time: float, positions: int, vacant: int, salaries: float) -> None:
         """End-of-day reading of the positions, and the day's salaries."""
-        if time >= self.warmup:
+        if time > self.warmup:  # the day read ended inside the window
             self.position_days += positions
             self.vacant_days += vacant
             self.salary_cost += salaries
 
     def scandal(self, time: float) -> None:
+        self.today["scandals"] += 1
         if time >= self.warmup:
             self.scandals += 1
 

@@ -6,6 +6,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 import sim
@@ -115,3 +116,11 @@ def small_office_data(**changes: Any) -> dict[str, Any]:
 @pytest.fixture
 def minimal() -> sim.Scenario:
     return sim.load_scenario(MINIMAL)
+
+
+def assert_same_runs(a: sim.Scenario, b: sim.Scenario, replications: int = 2, seed: int = 1):
+    """Two scenarios give identical summaries and daily series on the same seed."""
+    first = sim.run(a, replications=replications, seed=seed, timeseries=True)
+    second = sim.run(b, replications=replications, seed=seed, timeseries=True)
+    pd.testing.assert_frame_equal(first.replications, second.replications)
+    pd.testing.assert_frame_equal(first.timeseries, second.timeseries)
