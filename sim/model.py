@@ -63,6 +63,7 @@ class ReferralRecord(NamedTuple):
     arrival: float
     rereferral: bool
     initial: bool
+    surge: bool
     latent_tier: int
     assessed_tier: int
     score: float
@@ -227,6 +228,7 @@ class CaseloadModel:
                 arrival=r.arrival,
                 rereferral=r.rereferral,
                 initial=r.initial,
+                surge=r.surge,
                 latent_tier=r.subject.tier,
                 assessed_tier=r.tier,
                 score=r.score,
@@ -256,7 +258,14 @@ class CaseloadModel:
                 self._receive(self._new_referral(profile, batch, i))
 
     def _new_referral(
-        self, profile: CaseProfile, batch: _Batch, i: int, shift: float = 0.0, initial: bool = False
+        self,
+        profile: CaseProfile,
+        batch: _Batch,
+        i: int,
+        shift: float = 0.0,
+        *,
+        initial: bool = False,
+        surge: bool = False,
     ) -> Referral:
         """Create the subject and referral of row ``i`` of ``batch``, with its signals."""
         subject = Subject(next(self._subject_ids), batch.tiers[i])
@@ -271,6 +280,7 @@ class CaseloadModel:
             tier=batch.assessed[i],
             duration=batch.durations[i],
             initial=initial,
+            surge=surge,
         )
         first = batch.signal_starts[i]
         now, horizon = self.env.now, self._horizon
@@ -648,7 +658,7 @@ class CaseloadModel:
                 batch = _Batch(sampler.draw(times))
                 for i, time in enumerate(batch.times):
                     yield env.timeout(time - env.now)
-                    self._receive(self._new_referral(profile, batch, i))
+                    self._receive(self._new_referral(profile, batch, i, surge=True))
             yield env.timeout(end - env.now)
         self._surging.discard(index)
 

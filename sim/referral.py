@@ -81,6 +81,7 @@ class Referral:
         "score",
         "state",
         "subject",
+        "surge",
         "tier",
         "transferred_at",
         "weight",
@@ -103,6 +104,7 @@ class Referral:
         *,
         rereferral: bool = False,
         initial: bool = False,
+        surge: bool = False,
     ) -> None:
         self.id = id
         self.subject = subject
@@ -116,6 +118,8 @@ class Referral:
         self.duration = duration
         self.rereferral = rereferral
         self.initial = initial
+        self.surge = surge
+        """An extra referral of a scandal's surge (beyond the scenario's arrivals)."""
         self.weight = profile.weight * float(profile.weight_multipliers[complexity])
         self.work_total = profile.work_hours * float(profile.work_multipliers[complexity])
         self.work_done = 0.0

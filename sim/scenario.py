@@ -845,13 +845,16 @@ _UNION_TAG = re.compile(
     r"^(constrained-(float|int|str)|(dict|list|function-\w+|is-instance)\[.*\]|float|int|str|bool)$"
 )
 _DISTRIBUTIONS = {"fixed", "exponential", "lognormal", "gamma", "uniform", "triangular"}
+_DURATION_FIELDS = {"duration", "lag"}
 
 
 def _is_tag(loc: tuple[Any, ...], i: int) -> bool:
     part = loc[i]
     if not isinstance(part, str):
         return False
-    if i > 0 and loc[i - 1] == "duration" and part in _DISTRIBUTIONS:
+    if i > 0 and loc[i - 1] in _DURATION_FIELDS and part in _DISTRIBUTIONS:
+        return True
+    if part == "[key]":  # pydantic's marker for a mapping key that failed
         return True
     return bool(_UNION_TAG.match(part))
 

@@ -20,6 +20,16 @@ from sim.model import CaseloadModel
 from sim.randomness import RandomStreams
 from sim.referral import ReferralState
 
+TURNOVER = {
+    "turnover": {"annual_rate": 4.0},
+    "hiring": {
+        "lag": {"distribution": "exponential", "mean": 15.0},
+        "training_days": 10.0,
+        "ramp_days": 40.0,
+    },
+    "strain": {},
+}
+
 VARIANTS = {
     "wait": {},
     "over_cap": {"caps.overflow": "over_cap", "workforce.caseworkers": 3},
@@ -35,6 +45,25 @@ VARIANTS = {
     },
     "rereports": {"risk.rereport_probability": 1.0, "intake.threshold": 0.7},
     "no_waiting_list_room": {"workforce.caseworkers": 1, "caps.count": 2},
+    # Quits every few weeks: leavers' cases are transferred or go back to wait.
+    "turnover": {**TURNOVER, "workforce.caseworkers": 4},
+    "turnover_over_cap": {**TURNOVER, "workforce.caseworkers": 3, "caps.overflow": "over_cap"},
+    "turnover_initial_caseload": {
+        **TURNOVER,
+        "initial_state": {"open_cases_per_worker": 10, "waiting": 5},
+        "workforce.caseworkers": 3,
+    },
+    "feedback_policies": {
+        **TURNOVER,
+        "policies": {
+            "gatekeeping": {
+                "trigger_caseload": 6.0,
+                "release_caseload": 4.0,
+                "persistence_days": 5,
+            },
+            "scandal": {"publicity_probability": 0.3, "duration_days": 60.0},
+        },
+    },
 }
 
 
@@ -65,6 +94,8 @@ def check_books(model: CaseloadModel, until: float) -> None:
     held = [case.id for worker in model.roster for case in worker.cases.values()]
     assert len(held) == len(set(held)), "a case is held by two workers"
     assert set(held) == {r.id for r in referrals if r.state is ReferralState.OPEN}
+    for r in referrals:
+        assert (r.worker is not None) == (r.state is ReferralState.OPEN)
     for worker in model.roster:
         for case in worker.cases.values():
             assert case.worker is worker
@@ -78,7 +109,7 @@ def check_books(model: CaseloadModel, until: float) -> None:
         if r.state is ReferralState.CLOSED:
             assert r.closed_at >= r.assigned_at >= r.arrival - 1e-9
 
-    first_reports = sum(1 for r in referrals if not r.rereferral and not r.initial)
+    first_reports = sum(1 for r in referrals if not (r.rereferral or r.initial or r.surge))
     scenario = model.scenario
     expected = arrivals_before(scenario, model.streams.seed, model.streams.replication, until)
     assert first_reports == expected, "an arrival went missing or was counted twice"

@@ -232,7 +232,7 @@ def test_spiral_the_gap_grows_over_the_horizon(understaffed, figure):
     difference, _ = understaffed
     by_year = difference[figure].unstack("year")
     growth = by_year[2] - by_year[0]
-    mean, low, _ = confidence_interval(growth, 0.95)
+    _, low, _ = confidence_interval(growth, 0.95)
     assert low > 0, (figure, by_year.mean().to_dict())
 
 
