@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import get_args
 
-from conftest import ROOT
+from conftest import ROOT, small_office_data
 from pydantic import BaseModel
 
 import sim
@@ -46,3 +46,11 @@ def test_readme_starts_with_the_two_commands():
     assert 'pip install -e ".[test]" && pytest' in text
     ci = (ROOT / ".ci" / "run").read_text()
     assert 'pip install --quiet -e ".[test]"' in ci and "pytest" in ci
+
+
+def test_outputs_doc_defines_every_timeseries_column():
+    scenario = sim.validate_scenario(small_office_data(horizon_days=30.0, warmup_days=0.0))
+    columns = sim.run(scenario, replications=1, timeseries=True).timeseries.columns
+    text = (DOCS / "outputs.md").read_text()
+    missing = [c for c in columns if c != "replication" and f"`{c}`" not in text]
+    assert not missing, f"docs/outputs.md does not describe the time-series columns {missing}"
