@@ -250,3 +250,32 @@ def test_spiral_well_staffed_stays_close(well_staffed, understaffed, figure):
     under = under_difference[figure].groupby("replication").sum().mean()
     under_level = under_off[figure].groupby("replication").sum().mean()
     assert under / under_level > 3 * abs(mean) / level
+
+
+def test_experience_and_continuity_scale_detection_and_hours():
+    scenario = light_office(
+        **{
+            "hiring": {
+                "experience_days": 200.0,
+                "novice_productivity": 0.6,
+                "novice_detection": 0.5,
+            },
+            "turnover": {"annual_rate": 0.3, "continuity_days": 30.0, "continuity_detection": 0.7},
+        }
+    )
+    model = CaseloadModel(scenario, seed=1, records=True)
+    model.run(until=120.0)
+    careers = model.careers
+    novice = careers.new_hire(0, now=100.0)
+    assert careers.productivity(novice, 100.0) == pytest.approx(0.6)
+    assert careers.productivity(novice, 200.0) == pytest.approx(0.8)
+    assert careers.detection(novice, 200.0) == pytest.approx(0.75)
+    assert careers.detection(novice, 400.0) == 1.0
+    case = next(r for r in model.referrals if r.state is ReferralState.OPEN)
+    veteran = case.worker.hired_at < 0
+    assert veteran, "workers in post at the start are experienced"
+    base = scenario.risk.detection_probability
+    assert model.detection_probability(case, 120.0) == pytest.approx(base)
+    case.transferred_at = 100.0
+    assert model.detection_probability(case, 120.0) == pytest.approx(base * 0.7)
+    assert model.detection_probability(case, 131.0) == pytest.approx(base)
