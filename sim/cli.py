@@ -20,6 +20,7 @@ from . import __version__
 from .errors import ScenarioError
 from .runner import RunResult, run
 from .scenario import Scenario, load_scenario
+from .standards import StandardsReport, compare, staffing_standards
 
 EXIT_BAD_INPUT = 2
 
@@ -131,6 +132,98 @@ def run_command(
             click.echo(f"wrote replications to {replications_out}", err=True)
     except OSError as exc:
         _fail(f"cannot write output: {exc.strerror} ({exc.filename})")
+
+
+@main.command("standards")
+@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(dir_okay=True))
+@click.option(
+    "--hours-per-year",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Available hours per FTE a year (default: the scenario's contracted hours).",
+)
+@click.option(
+    "--reps", "-r", type=click.IntRange(min=1), help="Replications (default: the scenario's)."
+)
+@click.option("--seed", "-s", type=click.IntRange(min=0), help="Seed (default: the scenario's).")
+@click.option("--no-simulate", is_flag=True, help="Print the static figures only.")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Change a scenario field, e.g. --set intake.threshold=0.5 (repeatable).",
+)
+def standards_command(
+    scenario_file: str,
+    hours_per_year: float | None,
+    reps: int | None,
+    seed: int | None,
+    no_simulate: bool,
+    overrides: tuple[str, ...],
+) -> None:
+    """The FTE the published standards call for, and the simulated outcomes at that FTE."""
+    scenario = _load(scenario_file, overrides)
+    report = staffing_standards(scenario, hours_per_year)
+    click.echo(format_standards(scenario, report), nl=False)
+    if not no_simulate:
+        click.echo("")
+        click.echo(format_comparison(compare(scenario, report, replications=reps, seed=seed)))
+
+
+def format_standards(scenario: Scenario, report: StandardsReport) -> str:
+    """The static figures: demand, hours and FTE by case type and method."""
+    lines = [
+        f"Scenario {scenario.name!r}: static staffing standards "
+        f"({report.available_hours_per_fte:,.0f} available hours per FTE a year)",
+        "",
+        f"{'case type':<22}{'opened/yr':>10}{'h/case':>9}{'cases/FTE-yr':>14}"
+        f"{'FTE (hours)':>13}  {'cap':<14}{'FTE (cap)':>10}",
+    ]
+    for row in report.case_types:
+        cap_fte = "-" if row.cap_fte is None else f"{row.cap_fte:.2f}"
+        cap = (
+            ""
+            if row.cap is None
+            else (f"{row.cap.cases:g}/year" if row.cap.per == "year" else f"{row.cap.cases:g} open")
+        )
+        lines.append(
+            f"{row.case_type:<22}{row.opened_per_year:>10,.0f}{row.hours_per_case:>9.1f}"
+            f"{row.cases_per_fte_year:>14.1f}{row.weighted_fte:>13.2f}  {cap:<14}{cap_fte:>10}"
+        )
+    cap_total = "-" if report.cap_fte is None else f"{report.cap_fte:.2f}"
+    lines.append(
+        f"{'total':<22}{sum(r.opened_per_year for r in report.case_types):>10,.0f}"
+        f"{'':>9}{'':>14}{report.weighted_fte:>13.2f}  {'':<14}{cap_total:>10}"
+    )
+    sources = sorted({row.cap.source for row in report.case_types if row.cap and row.cap.source})
+    lines.extend(f"  cap: {source}" for source in sources)
+    return "\n".join(lines) + "\n"
+
+
+def format_comparison(table: pd.DataFrame) -> str:
+    """Simulated outcomes at each method's staffing, with 95% confidence intervals."""
+    lines = []
+    for (method, fte, caseworkers), rows in table.groupby(
+        ["method", "fte", "caseworkers"], sort=False
+    ):
+        lines.append(
+            f"Simulated at the {method} standard: {fte:.2f} FTE -> {caseworkers} caseworkers"
+        )
+        width = max(len(label) for label in rows["label"]) + 2
+        for _, row in rows.iterrows():
+            unit = row["unit"]
+            interval = (
+                "-"
+                if math.isnan(row["ci_low"])
+                else f"[{_number(row['ci_low'], unit)}, {_number(row['ci_high'], unit)}]"
+            )
+            shown_unit = "" if unit == "share" else unit
+            lines.append(
+                f"  {row['label']:<{width}}{_number(row['mean'], unit):>10}  "
+                f"{interval:<22}{shown_unit}"
+            )
+        lines.append("")
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------- formats

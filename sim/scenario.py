@@ -45,6 +45,7 @@ __all__ = [
     "Scandal",
     "Scenario",
     "Staffing",
+    "Standard",
     "Strain",
     "Supervision",
     "Support",
@@ -159,6 +160,50 @@ class Contacts(BaseModel):
         return self
 
 
+STANDARD_PRESETS = (
+    "nac_felony",
+    "nac_misdemeanor",
+    "nac_juvenile",
+    "nac_appeal",
+    "cwla_investigation",
+    "cwla_ongoing_family",
+    "appa_intensive",
+    "appa_moderate_high",
+    "appa_low",
+)
+"""Published caseload standards by name; their figures and sources are in :mod:`sim.standards`."""
+
+
+class Standard(BaseModel):
+    """The published caseload standard of a case type, for ``caseload standards``.
+
+    Give one count cap, ``preset`` (a published standard by name),
+    ``cases_per_year`` (cases one worker can take a year, like NAC's 150 felonies)
+    or ``open_cases`` (cases one worker holds at a time, like CWLA's 17 families),
+    and optionally ``hours_per_case`` (a workload study's figure) for the
+    weighted-caseload method instead of the hours the scenario implies.
+    Standards do not change the simulation; they are the static yardstick beside it.
+    """
+
+    model_config = _STRICT
+    preset: Literal[STANDARD_PRESETS] | None = None  # type: ignore[valid-type]
+    cases_per_year: PositiveFloat | None = None
+    open_cases: PositiveFloat | None = None
+    hours_per_case: PositiveFloat | None = None
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _one_cap(self) -> Standard:
+        given = [
+            f for f in ("preset", "cases_per_year", "open_cases") if getattr(self, f) is not None
+        ]
+        if len(given) > 1:
+            raise FieldIssue(
+                (given[1],), f"expected one of preset, cases_per_year, open_cases; got {given}"
+            )
+        return self
+
+
 class CaseType(BaseModel):
     """One kind of referral: how often it comes, its risk mix and the work it needs.
 
@@ -180,6 +225,7 @@ class CaseType(BaseModel):
     first_contact: FirstContact | None = None
     contacts: Contacts | None = None
     risk_window_days: PositiveFloat | None = None
+    standard: Standard | None = None
 
     @model_validator(mode="after")
     def _shares(self) -> CaseType:
