@@ -45,6 +45,7 @@ class CaseProfile:
     contact_hours: tuple[float, ...]
     screening: ScreeningTool
     threshold: float
+    closes_on_schedule: bool = False
 
     @property
     def rate_per_year(self) -> float:
@@ -88,6 +89,7 @@ def build_profiles(scenario: Scenario) -> list[CaseProfile]:
                 contact_hours=scenario.per_tier(contacts.hours) if contacts else (),
                 screening=ScreeningTool(mix, separation),
                 threshold=scenario.threshold_for(spec.name),
+                closes_on_schedule=spec.closes_on_schedule,
             )
         )
     return profiles

@@ -70,6 +70,12 @@ class ReplicationSummary:
     cases_closed_late_share: float = _figure(
         "Cases closed after their planned date", "share", "Cases"
     )
+    cases_closed_work_undone_share: float = _figure(
+        "Cases closed on schedule with case work undone", "share", "Cases"
+    )
+    casework_undone_hours: float = _figure(
+        "Case work never done (closed on schedule)", "hours", "Cases"
+    )
     open_cases_mean: float = _figure("Open cases held by workers, time average", "cases", "Cases")
     caseload_mean: float = _figure("Caseload per worker, mean", "cases", "Caseload")
     caseload_p90: float = _figure("Caseload per worker, 90th percentile", "cases", "Caseload")
@@ -189,6 +195,8 @@ class Metrics:
         self.cases_closed = 0
         self.case_durations = 0.0
         self.cases_closed_late = 0
+        self.cases_closed_work_undone = 0
+        self.casework_undone_hours = 0.0
         self.caseloads: Counter[int] = Counter()
         self.worker_days_over_cap = 0
         self.cap_breaches = 0
@@ -279,12 +287,18 @@ class Metrics:
         if time >= self.warmup:
             self.contacts_missed += count
 
-    def closure(self, time: float, assigned_at: float, planned_close: float) -> None:
+    def closure(
+        self, time: float, assigned_at: float, planned_close: float, work_left: float = 0.0
+    ) -> None:
+        """A case closed; ``work_left`` is case work never done (closed on schedule)."""
         self.today["closed"] += 1
         if time >= self.warmup:
             self.cases_closed += 1
             self.case_durations += time - assigned_at
             self.cases_closed_late += time > planned_close + 1e-9
+            if work_left > 1e-9:
+                self.cases_closed_work_undone += 1
+                self.casework_undone_hours += work_left
 
     def catch(self, time: float) -> None:
         self.today["caught"] += 1
@@ -417,6 +431,8 @@ class Metrics:
             cases_closed=self.cases_closed,
             case_duration_mean_days=_share(self.case_durations, self.cases_closed),
             cases_closed_late_share=_share(self.cases_closed_late, self.cases_closed),
+            cases_closed_work_undone_share=_share(self.cases_closed_work_undone, self.cases_closed),
+            casework_undone_hours=self.casework_undone_hours,
             open_cases_mean=self.open_cases.mean(end),
             caseload_mean=_share(float(loads @ weights), worker_days) if worker_days else math.nan,
             caseload_p90=_weighted_percentile(loads, weights, 0.9),

@@ -413,7 +413,7 @@ class CaseloadModel:
             return
         if case.state is not ReferralState.OPEN:
             return
-        if case.work_total - case.work_done <= _EPS:
+        if case.work_total - case.work_done <= _EPS or case.profile.closes_on_schedule:
             self._close(case)
         else:
             case.closing = True
@@ -434,7 +434,7 @@ class CaseloadModel:
         case.worker.release(case)
         case.closed_at = now
         self._move(case, ReferralState.CLOSED)
-        metrics.closure(now, case.assigned_at, case.planned_close)
+        metrics.closure(now, case.assigned_at, case.planned_close, case.work_total - case.work_done)
         self._assign_waiting()
 
     # ------------------------------------------------------------------ working days

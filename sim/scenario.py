@@ -225,6 +225,8 @@ class CaseType(BaseModel):
     first_contact: FirstContact | None = None
     contacts: Contacts | None = None
     risk_window_days: PositiveFloat | None = None
+    closes_on_schedule: bool = False
+    """Close at the end of ``duration`` even with case work left (a court disposition)."""
     standard: Standard | None = None
 
     @model_validator(mode="after")

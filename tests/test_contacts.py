@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from conftest import small_office_data
 from scipy import stats
 
@@ -119,3 +120,25 @@ def test_offered_load_sums_contact_and_casework_rates():
     )
     assert casework_accrued(case, case.assigned_at + 30.0) == 5.0
     assert casework_accrued(case, case.assigned_at + 90.0) == 10.0
+
+
+def test_cases_closing_on_schedule_leave_work_undone():
+    """A court disposes of a case on its date: with too few hours, work is left undone
+    and counted, and no case outlives its planned date."""
+    changes = {
+        "workforce.caseworkers": 3,
+        "caps.count": 40,
+        "case_types.0.work_hours": 60.0,
+        "case_types.0.duration": {"distribution": "fixed", "value": 60.0},
+    }
+    waiting = sim.validate_scenario(small_office_data(**changes))
+    scheduled = sim.validate_scenario(
+        small_office_data(**changes, **{"case_types.0.closes_on_schedule": True})
+    )
+    late = sim.run_replication(waiting, 0, 1).summary
+    on_time = sim.run_replication(scheduled, 0, 1).summary
+    assert late.cases_closed_late_share > 0.5 and late.casework_undone_hours == 0
+    assert on_time.cases_closed_late_share == 0
+    assert on_time.case_duration_mean_days == pytest.approx(60.0)
+    assert on_time.cases_closed_work_undone_share > 0.5
+    assert 0 < on_time.casework_undone_hours < on_time.cases_closed * 60.0
