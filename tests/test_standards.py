@@ -166,3 +166,41 @@ def test_two_caps_in_one_standard_are_refused(tmp_path):
     assert result.exit_code == 2
     assert "case_types[0].standard.open_cases" in result.stderr
     assert "expected one of preset, cases_per_year, open_cases" in result.stderr
+
+
+def test_public_defender_standards_by_hand():
+    from conftest import ROOT
+
+    path = ROOT / "scenarios" / "public_defender.yaml"
+    scenario = sim.load_scenario(path)
+    report = staffing_standards(scenario, hours_per_year=2080)
+    hours = 60 * 99 + 180 * 57 + 360 * 35 + 300 * 22.3 + 600 * 13.8 + 120 * 13.5
+    assert report.weighted_fte == pytest.approx(hours / 2080)
+    assert report.cap_fte == pytest.approx(600 / 150 + 1020 / 400)
+    # The scenario's own contacts and case work add up to the study's hours per case.
+    implied = {
+        ct.name: sim.standards.hours_per_case(scenario, ct.model_copy(update={"standard": None}))
+        for ct in scenario.case_types
+    }
+    for row in report.case_types:
+        assert implied[row.case_type] == pytest.approx(row.hours_per_case, abs=0.15)
+    result = CliRunner().invoke(
+        main,
+        [
+            "standards",
+            str(path),
+            "--hours-per-year",
+            "2080",
+            "--reps",
+            "1",
+            "--set",
+            "horizon_days=120",
+            "--set",
+            "warmup_days=20",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "21.82" in result.stdout and "6.55" in result.stdout
+    assert (
+        "Simulated at the weighted caseload standard: 21.82 FTE -> 22 caseworkers" in result.stdout
+    )
