@@ -1,0 +1,51 @@
+"""Calibrated scenarios reproduce their published steady-state figures (docs/calibration.md).
+
+Each target is a published figure or range; the simulated mean must fall inside it,
+and its 95% confidence interval must be narrow enough for the check to mean something.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from conftest import ROOT
+from scipy import stats
+
+import sim
+from sim.analysis import confidence_interval
+
+SCENARIOS = ROOT / "scenarios"
+
+
+@pytest.fixture(scope="module")
+def child_protection() -> sim.RunResult:
+    return sim.run(SCENARIOS / "child_protection.yaml")
+
+
+def test_child_protection_turnover_is_the_national_range(child_protection):
+    """Casey Family Programs: child-welfare turnover 20-40% a year, about 30% now."""
+    mean, low, high = confidence_interval(child_protection.replications.turnover_rate)
+    assert 0.20 <= mean <= 0.40, (mean, low, high)
+    assert high - low < 0.2
+
+
+def test_child_protection_vacancies_last_the_published_hiring_lag(child_protection):
+    """AECF: 72 days to fill a position (Jefferson County, Colorado, 2014)."""
+    table = child_protection.replications
+    hires = int(table.hires.sum())
+    mean = float((table.vacancy_days_mean * table.hires).sum() / hires)
+    half = stats.t.ppf(0.995, hires - 1) * 25.0 / math.sqrt(hires)  # the lag's sd is 25
+    assert abs(mean - 72.0) < half
+
+
+def test_child_protection_screens_out_over_half_of_new_reports():
+    """Chapin Hall: nationally, over half of a year's calls are screened out."""
+    scenario = sim.load_scenario(SCENARIOS / "child_protection.yaml")
+    short = sim.apply_overrides(scenario, {"horizon_days": 400.0, "warmup_days": 0.0})
+    records = sim.run(short, replications=2, records=True).records
+    first = records[(records.case_type == "investigation") & ~records.rereferral]
+    share = float((first.state == "screened_out").mean())
+    half = stats.norm.ppf(0.995) * math.sqrt(0.52 * 0.48 / len(first))
+    assert share > 0.5
+    assert abs(share - 0.52) < half, (share, half, len(first))
