@@ -35,7 +35,8 @@ class CaseProfile:
     weight_multipliers: np.ndarray
     duration: Duration
     work_hours: float
-    weight: float
+    weights: tuple[float, ...]
+    """Weight under the weighted cap, by assessed tier."""
     risk_window: float
     signal_rates: np.ndarray
     """Risk signals per day while in the risk window, by latent tier."""
@@ -80,7 +81,7 @@ def build_profiles(scenario: Scenario) -> list[CaseProfile]:
                 weight_multipliers=np.array([level.weight_multiplier for level in spec.complexity]),
                 duration=spec.duration,
                 work_hours=spec.work_hours,
-                weight=spec.weight,
+                weights=scenario.per_tier(spec.weight),
                 risk_window=spec.risk_window_days or scenario.risk.window_days,
                 signal_rates=signal_rates,
                 first_contact_deadline=scenario.per_tier(first.deadline_days) if first else None,

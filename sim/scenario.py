@@ -179,7 +179,8 @@ class Standard(BaseModel):
 
     Give one count cap, ``preset`` (a published standard by name),
     ``cases_per_year`` (cases one worker can take a year, like NAC's 150 felonies)
-    or ``open_cases`` (cases one worker holds at a time, like CWLA's 17 families),
+    or ``open_cases`` (cases one worker holds at a time, like CWLA's 17 families;
+    one number, or one per assessed tier like APPA's caps by risk level),
     and optionally ``hours_per_case`` (a workload study's figure) for the
     weighted-caseload method instead of the hours the scenario implies.
     Standards do not change the simulation; they are the static yardstick beside it.
@@ -188,7 +189,7 @@ class Standard(BaseModel):
     model_config = _STRICT
     preset: Literal[STANDARD_PRESETS] | None = None  # type: ignore[valid-type]
     cases_per_year: PositiveFloat | None = None
-    open_cases: PositiveFloat | None = None
+    open_cases: PositiveFloat | dict[Name, PositiveFloat] | None = None
     hours_per_case: PositiveFloat | None = None
     source: str = ""
 
@@ -221,7 +222,9 @@ class CaseType(BaseModel):
     ]
     duration: Duration
     work_hours: NonNegativeFloat = 0.0
-    weight: PositiveFloat = 1.0
+    weight: PositiveFloat | dict[Name, PositiveFloat] = 1.0
+    """Weight under the weighted cap: one number, or one per assessed tier (APPA-style
+    caps by risk level)."""
     first_contact: FirstContact | None = None
     contacts: Contacts | None = None
     risk_window_days: PositiveFloat | None = None
@@ -613,6 +616,11 @@ class Scenario(BaseModel):
                     tiers,
                     (*where, "first_contact", "deadline_days"),
                 )
+            if isinstance(case_type.weight, dict):
+                _check_per_tier(case_type.weight, tiers, (*where, "weight"))
+            standard = case_type.standard
+            if standard is not None and isinstance(standard.open_cases, dict):
+                _check_per_tier(standard.open_cases, tiers, (*where, "standard", "open_cases"))
             if case_type.contacts is not None:
                 for field in ("every_days", "hours"):
                     _check_per_tier(

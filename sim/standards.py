@@ -10,7 +10,8 @@ Two static methods turn a scenario's yearly demand into full-time equivalents (F
 * **Count cap** (NAC, CWLA, APPA): a yearly cap (``cases_per_year``: cases one worker
   can take a year) gives ``FTE = opened a year / cap``; a cap on cases held at once
   (``open_cases``) gives ``FTE = mean open cases / cap`` with Little's law, mean open
-  cases = opened a day * mean duration.
+  cases = opened a day * mean duration. Caps by assessed tier combine as
+  ``1 / sum(tier share / tier cap)``.
 
 Opened cases a year are ``rate_per_year * (1 - threshold)``: the threshold is the
 share screened out. Neither method sees waiting, variation, turnover or strain:
@@ -188,7 +189,7 @@ def available_hours_per_fte(scenario: Scenario) -> float:
     return staff.hours_per_day * DAYS_PER_YEAR * staff.working_days_per_week / 7.0
 
 
-def _cap_of(case_type: CaseType) -> CapStandard | None:
+def _cap_of(scenario: Scenario, case_type: CaseType) -> CapStandard | None:
     standard = case_type.standard
     if standard is None:
         return None
@@ -196,6 +197,13 @@ def _cap_of(case_type: CaseType) -> CapStandard | None:
         return PRESETS[standard.preset]
     if standard.cases_per_year is not None:
         return CapStandard(standard.cases_per_year, "year", standard.source)
+    if isinstance(standard.open_cases, dict):
+        # Caps by assessed tier: a worker's mixed caseload, in the tier shares of the
+        # cases kept, fills one worker at 1 / sum(share / cap) cases.
+        shares = assessed_tier_shares(scenario, case_type)
+        caps = scenario.per_tier(standard.open_cases)
+        load = sum(share / cap for share, cap in zip(shares, caps, strict=True))
+        return CapStandard(1.0 / load, "open", standard.source)
     if standard.open_cases is not None:
         return CapStandard(standard.open_cases, "open", standard.source)
     return None
@@ -219,7 +227,7 @@ def staffing_standards(scenario: Scenario, hours_per_year: float | None = None) 
     for case_type in scenario.case_types:
         opened = case_type.arrivals.rate_per_year * (1.0 - scenario.threshold_for(case_type.name))
         hours = hours_per_case(scenario, case_type)
-        cap = _cap_of(case_type)
+        cap = _cap_of(scenario, case_type)
         if cap is None:
             cap_fte = None
         elif cap.per == "year":

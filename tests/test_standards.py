@@ -204,3 +204,39 @@ def test_public_defender_standards_by_hand():
     assert (
         "Simulated at the weighted caseload standard: 21.82 FTE -> 22 caseworkers" in result.stdout
     )
+
+
+def test_caps_by_tier_combine_by_tier_shares():
+    scenario = sim.validate_scenario(
+        small_office_data(
+            **{
+                "intake.threshold": 0.0,
+                "case_types.0.duration": {"distribution": "fixed", "value": 365.0},
+                "case_types.0.standard": {"open_cases": {"low": 200, "medium": 50, "high": 20}},
+            }
+        )
+    )
+    # Mix 0.5 / 0.3 / 0.2, 400 open at a time: 200 / 200 + 120 / 50 + 80 / 20 workers.
+    assert staffing_standards(scenario).cap_fte == pytest.approx(1.0 + 2.4 + 4.0)
+
+
+def test_weights_by_tier_fill_the_weighted_cap():
+    from sim.model import CaseloadModel
+
+    scenario = sim.validate_scenario(
+        small_office_data(
+            **{
+                "caps.count": None,
+                "caps.weighted": 10.0,
+                "case_types.0.weight": {"low": 0.25, "medium": 1.0, "high": 2.5},
+            }
+        )
+    )
+    model = CaseloadModel(scenario, seed=3)
+    model.run(until=200.0)
+    weights = {0: 0.25, 1: 1.0, 2: 2.5}
+    for worker in model.roster:
+        load = sum(weights[case.tier] for case in worker.cases.values())
+        assert worker.load == pytest.approx(load)
+        if len(worker.cases) > 1:
+            assert worker.load <= 10.0 + 1e-9
