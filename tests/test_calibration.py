@@ -49,3 +49,22 @@ def test_child_protection_screens_out_over_half_of_new_reports():
     half = stats.norm.ppf(0.995) * math.sqrt(0.52 * 0.48 / len(first))
     assert share > 0.5
     assert abs(share - 0.52) < half, (share, half, len(first))
+
+
+@pytest.fixture(scope="module")
+def probation() -> sim.RunResult:
+    return sim.run(SCENARIOS / "probation.yaml")
+
+
+def test_probation_turnover_is_the_published_range(probation):
+    """Lee 2008: probation officer turnover about 20% (Texas) to 30% (Florida)."""
+    mean, low, high = confidence_interval(probation.replications.turnover_rate)
+    assert 0.20 <= mean <= 0.30, (mean, low, high)
+    assert high - low < 0.25
+
+
+def test_probation_caseload_is_a_general_supervision_caseload(probation):
+    """General-supervision caseloads run 50-150 per officer; the randomised trial's
+    standard arm carried 106 (Jalbert et al. 2011)."""
+    mean, low, high = confidence_interval(probation.replications.caseload_mean)
+    assert 50 <= low and high <= 150, (mean, low, high)
