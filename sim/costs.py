@@ -5,7 +5,8 @@ included; supervisors and support staff as staffed); overtime is paid at the
 caseworker's hourly rate times the premium, the hourly rate being the yearly
 cost over the contracted hours of a year (``hours_per_day * 365 *
 working_days_per_week / 7``); each hire costs ``hiring_cost + training_cost``;
-each case sent out ``external_cost_per_case``.
+each case sent out ``external_cost_per_case``; an agency worker accrues ``agency_cost / 365``
+a day in post.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class CostRates:
     overtime_per_hour: float
     per_hire: float
     per_external_case: float
+    agency_per_day: float = 0.0
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> CostRates:
@@ -44,4 +46,5 @@ class CostRates:
             overtime_per_hour=budget.caseworker_cost / hours_per_year * budget.overtime_premium,
             per_hire=budget.hiring_cost + budget.training_cost,
             per_external_case=scenario.caps.external_cost_per_case,
+            agency_per_day=budget.agency_cost / DAYS_PER_YEAR,
         )

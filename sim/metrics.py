@@ -95,6 +95,8 @@ class ReplicationSummary:
     burned_out_share: float = _figure("Worker-days burned out", "share", "Workforce")
     absence_days: int = _figure("Absence days", "days", "Workforce")
     overtime_hours: float = _figure("Overtime worked", "hours", "Workforce")
+    agency_share: float = _figure("Agency workers among caseworkers in post", "share", "Workforce")
+    vacancies_covered_share: float = _figure("Vacancies covered by agency", "share", "Workforce")
     transfers: int = _figure("Cases transferred from a leaver", "count", "Workforce")
     returned_to_waiting: int = _figure("Cases of a leaver sent back to wait", "count", "Workforce")
     hours_available: float = _figure("Working hours available", "hours", "Hours")
@@ -119,6 +121,7 @@ class ReplicationSummary:
     salary_cost: float = _figure("Salaries (staff in post)", "money", "Costs")
     overtime_cost: float = _figure("Overtime", "money", "Costs")
     hiring_cost: float = _figure("Hiring and training", "money", "Costs")
+    agency_cost: float = _figure("Agency workers", "money", "Costs")
     external_cost: float = _figure("External providers", "money", "Costs")
     total_cost: float = _figure("Total cost", "money", "Costs")
     cost_per_referral: float = _figure("Cost per referral", "money", "Costs")
@@ -211,6 +214,8 @@ class Metrics:
         self.salary_cost = 0.0
         self.overtime_cost = 0.0
         self.hiring_cost = 0.0
+        self.agency_cost = 0.0
+        self.agency_days = 0
         self.quits = 0
         self.scandals = 0
         self.hires = 0
@@ -324,6 +329,12 @@ class Metrics:
             self.burned_out_days += burned_out
             self.tenure_sum += tenure
 
+    def agency_day(self, time: float, cost: float) -> None:
+        """End-of-day reading of an agency worker covering a vacancy, and its day's cost."""
+        if time > self.warmup:
+            self.agency_days += 1
+            self.agency_cost += cost
+
     def positions_day(self, time: float, positions: int, vacant: int, salaries: float) -> None:
         """End-of-day reading of the positions, and the day's salaries."""
         if time > self.warmup:  # the day read ended inside the window
@@ -402,7 +413,13 @@ class Metrics:
             + contacts_overdue_at_end
         )
         first_total = self.first_contacts_in_time + self.first_contacts_late
-        total_cost = self.salary_cost + self.overtime_cost + self.hiring_cost + self.external_cost
+        total_cost = (
+            self.salary_cost
+            + self.overtime_cost
+            + self.hiring_cost
+            + self.agency_cost
+            + self.external_cost
+        )
         days = window if window > 0 else math.nan
         return ReplicationSummary(
             window_days=window,
@@ -450,6 +467,8 @@ class Metrics:
             burned_out_share=_share(self.burned_out_days, self.staff_days),
             absence_days=self.absence_days,
             overtime_hours=self.overtime_hours,
+            agency_share=_share(self.agency_days, self.staff_days + self.agency_days),
+            vacancies_covered_share=_share(self.agency_days, self.vacant_days),
             transfers=self.transfers,
             returned_to_waiting=self.returned_to_waiting,
             hours_available=self.hours_available,
@@ -472,6 +491,7 @@ class Metrics:
             salary_cost=self.salary_cost,
             overtime_cost=self.overtime_cost,
             hiring_cost=self.hiring_cost,
+            agency_cost=self.agency_cost,
             external_cost=self.external_cost,
             total_cost=total_cost,
             cost_per_referral=_share(total_cost, self.referrals),

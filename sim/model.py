@@ -524,7 +524,7 @@ class CaseloadModel:
         self._days_done = day + 1
         worked = day % 7 < self.scenario.workforce.working_days_per_week
         caseloads, quitters = [], []
-        over = burned = absent = training = 0
+        over = burned = absent = training = agency = 0
         strain_total = 0.0
         for worker in self.roster:
             if not worked or worker.absent or not worker.accepting:
@@ -534,7 +534,11 @@ class CaseloadModel:
             burned_out = strain.burned_out(worker.strain) if strain.enabled else False
             burned += burned_out
             strain_total += worker.strain
-            metrics.staff_day(now, worker.strain, burned_out, now - worker.hired_at)
+            if worker.agency:
+                agency += 1
+                metrics.agency_day(now, self.costs.agency_per_day)
+            else:
+                metrics.staff_day(now, worker.strain, burned_out, now - worker.hired_at)
             if worker.accepting:
                 if now < worker.ready_at + careers.hiring.ramp_days + 1.0:
                     worker.set_cap_share(careers.cap_share(worker, now))
@@ -547,11 +551,12 @@ class CaseloadModel:
             worker.hazard += careers.base_hazard * strain.quit_multiplier(worker.strain)
             if worker.hazard >= worker.lifetime:
                 quitters.append(worker)
-        in_post = len(self.roster)
+        in_post = len(self.roster) - agency  # on the payroll; agency workers cover vacancies
+        vacancies = self.roster.vacancies + agency
         metrics.positions_day(
             now,
             len(self.roster.positions),
-            self.roster.vacancies,
+            vacancies,
             self.costs.caseworker_per_day * in_post + self.costs.other_staff_per_day,
         )
         mean_caseload = float(np.mean(caseloads)) if caseloads else math.nan
@@ -566,12 +571,15 @@ class CaseloadModel:
                     "waiting": len(self.waiting),
                     "open_cases": self.state_counts[ReferralState.OPEN],
                     "headcount": in_post,
-                    "vacancies": self.roster.vacancies,
+                    "vacancies": vacancies,
+                    "agency": agency,
                     "in_training": training,
                     "caseload_mean": mean_caseload,
                     "caseload_max": max(caseloads, default=0),
                     "workers_over_cap": over,
-                    "strain_mean": strain_total / in_post if in_post else math.nan,
+                    "strain_mean": strain_total / len(self.roster)
+                    if self.roster.workers
+                    else math.nan,
                     "burned_out": burned,
                     "absent": absent,
                     "threshold": float(np.mean(self.thresholds)),
@@ -586,19 +594,33 @@ class CaseloadModel:
     def _quit(self, worker: Worker) -> None:
         """A caseworker leaves: the position falls vacant and the cases are placed again."""
         now = self.env.now
-        self.roster.remove(worker)
+        self._leave(worker)
         self.metrics.quit(now)
-        cases = sorted(worker.cases.values(), key=lambda c: (-c.score, c.arrival, c.id))
-        for case in cases:
-            worker.release(case)
-            self._rehome(case)
         self._vacated[worker.position] = now
         start = self.careers.hire_time(worker.position, now)
         if start is not None and start < self._horizon:
             self._at(start, self._on_hire, worker.position)
+        cover = self.careers.agency_start(worker.position, now)
+        if cover is not None and cover < min(start or math.inf, self._horizon):
+            self._at(cover, self._on_agency_start, worker.position)
+
+    def _leave(self, worker: Worker) -> None:
+        """Take a worker out of post and place their cases again, highest score first."""
+        self.roster.remove(worker)
+        for case in sorted(worker.cases.values(), key=lambda c: (-c.score, c.arrival, c.id)):
+            worker.release(case)
+            self._rehome(case)
+
+    def _on_agency_start(self, event: simpy.Event) -> None:
+        """An agency worker covers a vacancy until the permanent hire starts."""
+        self.roster.add(self.careers.agency_worker(event.value, self.env.now))
+        self._assign_waiting()
 
     def _on_hire(self, event: simpy.Event) -> None:
         now, position = self.env.now, event.value
+        cover = self.roster.positions[position]
+        if cover is not None and cover.agency:  # the agency worker hands over and leaves
+            self._leave(cover)
         worker = self.careers.new_hire(position, now)
         worker.last_day_start = worker.ready_at
         self.roster.add(worker)

@@ -447,6 +447,8 @@ class Hiring(BaseModel):
     Productivity (hours) and detection rise linearly from ``novice_productivity``
     and ``novice_detection`` to full over ``experience_days`` of tenure.
     ``freeze`` stops hiring for the whole run, ``freeze_window`` for a period.
+    A share ``agency_cover_share`` of vacancies is covered by an agency (temporary)
+    caseworker who starts after ``agency_lag`` and leaves when the permanent hire starts.
     """
 
     model_config = _STRICT
@@ -460,6 +462,8 @@ class Hiring(BaseModel):
     initial_tenure_days: NonNegativeFloat = 1095.0
     freeze: bool = False
     freeze_window: FreezeWindow | None = None
+    agency_cover_share: Probability = 0.0
+    agency_lag: Duration = Fixed(distribution="fixed", value=14.0)
 
 
 class Budget(BaseModel):
@@ -478,6 +482,8 @@ class Budget(BaseModel):
     overtime_premium: Annotated[float, Field(ge=1, le=5)] = 1.5
     hiring_cost: NonNegativeFloat = 0.0
     training_cost: NonNegativeFloat = 0.0
+    agency_cost: NonNegativeFloat = 0.0
+    """Yearly cost of an agency caseworker covering a vacancy."""
 
     @model_validator(mode="after")
     def _mix(self) -> Budget:
@@ -901,7 +907,7 @@ _UNION_TAG = re.compile(
     r"^(constrained-(float|int|str)|(dict|list|function-\w+|is-instance)\[.*\]|float|int|str|bool)$"
 )
 _DISTRIBUTIONS = {"fixed", "exponential", "lognormal", "gamma", "uniform", "triangular"}
-_DURATION_FIELDS = {"duration", "lag"}
+_DURATION_FIELDS = {"duration", "lag", "agency_lag"}
 
 
 def _is_tag(loc: tuple[Any, ...], i: int) -> bool:

@@ -58,6 +58,7 @@ class Careers:
         self._absence = [
             UniformTape(streams.generator(Purpose.WORKFORCE, p, 2)) for p in range(positions)
         ]
+        self._agency = [streams.generator(Purpose.WORKFORCE, p, 3) for p in range(positions)]
         self._ids = positions
         caps = scenario.caps
         self._caps = (caps.count, caps.weighted)
@@ -105,6 +106,28 @@ class Careers:
         if window is not None and window.start_day <= start < window.end_day:
             start = window.end_day
         return start
+
+    def agency_start(self, position: int, vacated: float) -> float | None:
+        """When an agency worker starts covering a vacancy (``None``: not covered)."""
+        hiring, rng = self.hiring, self._agency[position]
+        covered = rng.random() < hiring.agency_cover_share
+        lag = float(hiring.agency_lag.sample(rng, 1)[0])
+        return vacated + lag if covered else None
+
+    def agency_worker(self, position: int, now: float) -> Worker:
+        """An experienced agency worker, taking cases at once, who never quits."""
+        worker = Worker(
+            self._ids,
+            self._hours,
+            *self._caps,
+            position=position,
+            hired_at=now - self.hiring.experience_days,
+            ready_at=now,
+        )
+        self._ids += 1
+        worker.agency = True
+        worker.accepting = True
+        return worker
 
     def absent_today(self, worker: Worker, probability: float) -> bool:
         return probability > 0 and self._absence[worker.position].next() < probability

@@ -29,6 +29,7 @@ class Worker:
     __slots__ = (
         "absent",
         "accepting",
+        "agency",
         "cases",
         "casework_rate",
         "count_cap",
@@ -79,6 +80,8 @@ class Worker:
         self.hazard = 0.0
         """Quit hazard accumulated since hire; the worker quits when it reaches ``lifetime``."""
         self.lifetime = lifetime
+        self.agency = False
+        """An agency (temporary) worker covering a vacancy: leaves when it is filled."""
         self.absent = False
         self.hours_left = 0.0
         """Hours still free in the current working day (0 outside working hours)."""

@@ -53,6 +53,11 @@ VARIANTS = {
         "initial_state": {"open_cases_per_worker": 10, "waiting": 5},
         "workforce.caseworkers": 3,
     },
+    "agency_cover": {
+        **TURNOVER,
+        "hiring": {**TURNOVER["hiring"], "agency_cover_share": 0.7},
+        "workforce.caseworkers": 3,
+    },
     "feedback_policies": {
         **TURNOVER,
         "policies": {

@@ -279,3 +279,63 @@ def test_experience_and_continuity_scale_detection_and_hours():
     case.transferred_at = 100.0
     assert model.detection_probability(case, 120.0) == pytest.approx(base * 0.7)
     assert model.detection_probability(case, 131.0) == pytest.approx(base)
+
+
+# ------------------------------------------------------------------ agency cover
+
+
+def agency_office(share: float, **changes) -> sim.Scenario:
+    return light_office(
+        **{
+            "horizon_days": 1500.0,
+            "turnover.annual_rate": 0.5,
+            "hiring": {
+                "lag": {"distribution": "fixed", "value": 60.0},
+                "agency_cover_share": share,
+                "agency_lag": {"distribution": "fixed", "value": 15.0},
+            },
+            "budget": {"caseworker_cost": 50_000.0, "agency_cost": 80_000.0},
+            **changes,
+        }
+    )
+
+
+def test_agency_workers_cover_vacancies_until_the_permanent_hire():
+    result = sim.run(agency_office(1.0), replications=3, seed=4, timeseries=True)
+    table = result.replications
+    # Every vacancy lasts 60 days and is covered from day 15: three quarters covered.
+    covered = table.vacancies_covered_share
+    assert covered.to_numpy() == pytest.approx(0.75, abs=0.03)
+    days = (
+        table.agency_share * (table.headcount_mean * table.window_days) / (1 - table.agency_share)
+    )
+    assert table.agency_cost.to_numpy() == pytest.approx((days * 80_000 / 365).to_numpy())
+    parts = table.salary_cost + table.overtime_cost + table.hiring_cost + table.agency_cost
+    assert table.total_cost.to_numpy() == pytest.approx((parts + table.external_cost).to_numpy())
+    series = result.timeseries
+    assert (series.agency <= series.vacancies).all()
+    assert (series.headcount + series.vacancies == 30).all()
+
+
+def test_agency_cover_changes_no_working_life_and_no_vacancy():
+    none = sim.run(agency_office(0.0), replications=3, seed=4).replications
+    full = sim.run(agency_office(1.0), replications=3, seed=4).replications
+    assert (full.quits == none.quits).all(), "cover changes no working life"
+    assert (full.agency_share > 0).all() and (none.agency_share == 0).all()
+    assert full.vacancy_rate.to_numpy() == pytest.approx(none.vacancy_rate.to_numpy())
+
+
+def test_no_agency_block_is_the_same_as_no_cover():
+    from conftest import assert_same_runs
+
+    assert_same_runs(
+        agency_office(0.0),
+        light_office(
+            **{
+                "horizon_days": 1500.0,
+                "turnover.annual_rate": 0.5,
+                "hiring": {"lag": {"distribution": "fixed", "value": 60.0}},
+                "budget": {"caseworker_cost": 50_000.0, "agency_cost": 80_000.0},
+            }
+        ),
+    )
