@@ -94,6 +94,7 @@ class ReplicationSummary:
     strain_mean: float = _figure("Strain, mean (1 = burnout threshold)", "strain", "Workforce")
     burned_out_share: float = _figure("Worker-days burned out", "share", "Workforce")
     absence_days: int = _figure("Absence days", "days", "Workforce")
+    absence_share: float = _figure("Working days lost to absence", "share", "Workforce")
     overtime_hours: float = _figure("Overtime worked", "hours", "Workforce")
     agency_share: float = _figure("Agency workers among caseworkers in post", "share", "Workforce")
     vacancies_covered_share: float = _figure("Vacancies covered by agency", "share", "Workforce")
@@ -466,6 +467,7 @@ class Metrics:
             strain_mean=_share(self.strain_sum, self.staff_days),
             burned_out_share=_share(self.burned_out_days, self.staff_days),
             absence_days=self.absence_days,
+            absence_share=_share(self.absence_days, self.absence_days + self.worker_days_worked),
             overtime_hours=self.overtime_hours,
             agency_share=_share(self.agency_days, self.staff_days + self.agency_days),
             vacancies_covered_share=_share(self.agency_days, self.vacant_days),

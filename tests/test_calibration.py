@@ -68,3 +68,39 @@ def test_probation_caseload_is_a_general_supervision_caseload(probation):
     standard arm carried 106 (Jalbert et al. 2011)."""
     mean, low, high = confidence_interval(probation.replications.caseload_mean)
     assert 50 <= low and high <= 150, (mean, low, high)
+
+
+@pytest.fixture(scope="module")
+def england() -> sim.RunResult:
+    return sim.run(SCENARIOS / "england_child_protection.yaml")
+
+
+@pytest.mark.parametrize(
+    ("figure", "census"),
+    [
+        ("turnover_rate", 0.159),
+        ("vacancy_rate", 0.189),
+        ("caseload_mean", 16.0),
+        ("absence_share", 0.032),
+    ],
+)
+def test_england_reproduces_the_2023_workforce_census(england, figure, census):
+    """DfE children's social work workforce census, England 2023: turnover 15.9%,
+    vacancies 18.9%, 16.0 cases per case-holding FTE, absence 3.2%."""
+    mean, low, high = confidence_interval(england.replications[figure])
+    assert low <= census <= high, (figure, mean, low, high)
+    assert high - low < 0.5 * census, "too wide to mean anything"
+
+
+def test_england_scandal_switch():
+    scenario = sim.load_scenario(SCENARIOS / "england_child_protection.yaml")
+    on = sim.apply_overrides(
+        scenario,
+        {"policies.scandal.enabled": True, "horizon_days": 400.0, "warmup_days": 0.0},
+    )
+    off = sim.apply_overrides(scenario, {"horizon_days": 400.0, "warmup_days": 0.0})
+    with_scandal = sim.run_replication(on, 0, 1).summary
+    without = sim.run_replication(off, 0, 1).summary
+    assert without.scandals == 0 and with_scandal.scandals > 0
+    assert with_scandal.threshold_mean < without.threshold_mean
+    assert with_scandal.referrals > without.referrals
