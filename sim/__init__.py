@@ -15,6 +15,8 @@ from .metrics import FIGURES, ReplicationSummary
 from .model import CaseloadModel, ReplicationOutput
 from .runner import RunResult, run, run_replication
 from .scenario import Scenario, apply_overrides, load_scenario, validate_scenario
+from .standards import compare as compare_with_standards
+from .standards import staffing_standards
 
 try:
     __version__ = version("caseload-sim")
@@ -31,8 +33,10 @@ __all__ = [
     "ScenarioError",
     "__version__",
     "apply_overrides",
+    "compare_with_standards",
     "load_scenario",
     "run",
     "run_replication",
+    "staffing_standards",
     "validate_scenario",
 ]

@@ -181,11 +181,7 @@ def format_standards(scenario: Scenario, report: StandardsReport) -> str:
     ]
     for row in report.case_types:
         cap_fte = "-" if row.cap_fte is None else f"{row.cap_fte:.2f}"
-        cap = (
-            ""
-            if row.cap is None
-            else (f"{row.cap.cases:g}/year" if row.cap.per == "year" else f"{row.cap.cases:g} open")
-        )
+        cap = "" if row.cap is None else row.cap.describe()
         lines.append(
             f"{row.case_type:<22}{row.opened_per_year:>10,.0f}{row.hours_per_case:>9.1f}"
             f"{row.cases_per_fte_year:>14.1f}{row.weighted_fte:>13.2f}  {cap:<14}{cap_fte:>10}"

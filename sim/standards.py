@@ -52,6 +52,10 @@ class CapStandard:
     """``"year"``: cases one worker can take a year; ``"open"``: cases held at once."""
     source: str
 
+    def describe(self) -> str:
+        """``"150/year"`` or ``"17 open"``."""
+        return f"{self.cases:g}/year" if self.per == "year" else f"{self.cases:g} open"
+
 
 PRESETS: dict[str, CapStandard] = {
     "nac_felony": CapStandard(150, "year", "NAC 1973, Standard 13.12: 150 felonies a year"),
@@ -157,7 +161,7 @@ class StandardsReport:
                 "hours_per_case": r.hours_per_case,
                 "cases_per_fte_year": r.cases_per_fte_year,
                 "weighted_fte": r.weighted_fte,
-                "cap": _describe_cap(r.cap),
+                "cap": "" if r.cap is None else r.cap.describe(),
                 "cap_fte": math.nan if r.cap_fte is None else r.cap_fte,
             }
             for r in self.case_types
@@ -175,12 +179,6 @@ class StandardsReport:
             }
         )
         return pd.DataFrame(rows).set_index("case_type")
-
-
-def _describe_cap(cap: CapStandard | None) -> str:
-    if cap is None:
-        return ""
-    return f"{cap.cases:g} a year" if cap.per == "year" else f"{cap.cases:g} open"
 
 
 def available_hours_per_fte(scenario: Scenario) -> float:
