@@ -597,7 +597,7 @@ class Scenario(BaseModel):
     hiring: Hiring = Hiring()
     budget: Budget = Budget()
     policies: Policies = Policies()
-    triage: Literal["risk_first", "deadline_first", "fifo"] = "deadline_first"
+    triage: Literal["risk_first", "deadline_first", "new_cases_first", "fifo"] = "deadline_first"
     initial_state: InitialState | None = None
 
     @model_validator(mode="after")

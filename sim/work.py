@@ -71,6 +71,11 @@ def deadline_first(case: Referral, kind: int, due: float) -> tuple:
     return (due, kind, case.id)
 
 
+def new_cases_first(case: Referral, kind: int, due: float) -> tuple:
+    """First contacts of new cases first (earliest deadline first), then the rest by deadline."""
+    return (not (kind == CONTACT and case.contact_first), due, kind, case.id)
+
+
 def fifo(case: Referral, kind: int, due: float) -> tuple:
     """First come, first served, by the referral's arrival."""
     return (case.arrival, kind, case.id)
@@ -79,6 +84,7 @@ def fifo(case: Referral, kind: int, due: float) -> tuple:
 TRIAGE_RULES: dict[str, TriageRule] = {
     "risk_first": risk_first,
     "deadline_first": deadline_first,
+    "new_cases_first": new_cases_first,
     "fifo": fifo,
 }
 

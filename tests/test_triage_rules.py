@@ -13,7 +13,7 @@ from conftest import small_office_data
 
 import sim
 
-RULES = ("risk_first", "deadline_first", "fifo")
+RULES = ("risk_first", "deadline_first", "new_cases_first", "fifo")
 REPLICATIONS = 4
 
 
@@ -75,11 +75,23 @@ def test_deadline_first_meets_the_most_first_contact_deadlines(outcomes):
         assert all(a > b for a, b in zip(edf, others, strict=True))
 
 
+def test_new_cases_first_meets_first_contact_deadlines_at_the_visits_cost(outcomes):
+    """New reports' first contacts before overdue visits: more first contacts on time
+    than any other rule, fewer recurring contacts on time than deadline_first."""
+    new = per_replication(outcomes, "new_cases_first", "first_contact_within_deadline_share")
+    for other in ("risk_first", "deadline_first", "fifo"):
+        others = per_replication(outcomes, other, "first_contact_within_deadline_share")
+        assert all(a > b for a, b in zip(new, others, strict=True))
+    new_visits = per_replication(outcomes, "new_cases_first", "contacts_on_time_share")
+    edf_visits = per_replication(outcomes, "deadline_first", "contacts_on_time_share")
+    assert all(a < b for a, b in zip(new_visits, edf_visits, strict=True))
+
+
 def test_fifo_serves_the_oldest_cases_first(outcomes):
     """Existing cases keep their contacts on time; new ones wait for their first."""
     fifo_recurring = per_replication(outcomes, "fifo", "contacts_on_time_share")
     fifo_first = per_replication(outcomes, "fifo", "first_contact_mean_days")
-    for other in ("risk_first", "deadline_first"):
+    for other in ("risk_first", "deadline_first", "new_cases_first"):
         recurring = per_replication(outcomes, other, "contacts_on_time_share")
         first = per_replication(outcomes, other, "first_contact_mean_days")
         assert all(a > b for a, b in zip(fifo_recurring, recurring, strict=True))
