@@ -10,13 +10,16 @@ The Python API, used by the command line and by notebooks alike::
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .design import load_sweep
 from .errors import ScenarioError
 from .metrics import FIGURES, ReplicationSummary
 from .model import CaseloadModel, ReplicationOutput
+from .results import load_results, summarise_results
 from .runner import RunResult, run, run_replication
 from .scenario import Scenario, apply_overrides, load_scenario, validate_scenario
 from .standards import compare as compare_with_standards
 from .standards import staffing_standards
+from .sweep import run_sweep
 
 try:
     __version__ = version("caseload-sim")
@@ -34,9 +37,13 @@ __all__ = [
     "__version__",
     "apply_overrides",
     "compare_with_standards",
+    "load_results",
     "load_scenario",
+    "load_sweep",
     "run",
     "run_replication",
+    "run_sweep",
     "staffing_standards",
+    "summarise_results",
     "validate_scenario",
 ]

@@ -17,10 +17,15 @@ import pandas as pd
 import yaml
 
 from . import __version__
+from .design import load_sweep
+from .engines import ENGINES
 from .errors import ScenarioError
+from .metrics import FIGURES
+from .results import load_results, summarise_results
 from .runner import RunResult, run
 from .scenario import Scenario, load_scenario
 from .standards import StandardsReport, compare, staffing_standards
+from .sweep import run_sweep
 
 EXIT_BAD_INPUT = 2
 
@@ -218,6 +223,134 @@ def format_comparison(table: pd.DataFrame) -> str:
                 f"  {row['label']:<{width}}{_number(row['mean'], unit):>10}  "
                 f"{interval:<22}{shown_unit}"
             )
+        lines.append("")
+    return "\n".join(lines)
+
+
+SWEEP_OUTCOMES = (
+    "missed_per_1000_referrals",
+    "caseload_mean",
+    "burned_out_share",
+    "turnover_rate",
+    "total_cost",
+)
+"""Outcomes in the closing table of ``caseload sweep`` (``caseload results`` shows any)."""
+
+
+@main.command("sweep")
+@click.argument("sweep_file", metavar="SWEEP", type=click.Path(dir_okay=True))
+@click.option("--out", "-o", required=True, type=click.Path(), help="Results folder.")
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default="processes",
+    show_default=True,
+    help="Where the runs go: this process, local processes, or a Dask cluster.",
+)
+@click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), help="Processes or Dask workers (default: cores)."
+)
+@click.option("--scheduler", help="Dask scheduler address (default: a local cluster).")
+@click.option("--resume", is_flag=True, help="Run only what the results folder still lacks.")
+@click.option(
+    "--shard-rows",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Write a shard every this many rows (and at least every 30 s).",
+)
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def sweep_command(
+    sweep_file: str,
+    out: str,
+    engine: str,
+    jobs: int | None,
+    scheduler: str | None,
+    resume: bool,
+    shard_rows: int,
+    no_progress: bool,
+) -> None:
+    """Run every point and replication of a sweep into a results folder."""
+    try:
+        plan = load_sweep(sweep_file)
+        click.echo(
+            f"Sweep {plan.sweep.name!r}: {len(plan.design)} point(s) x "
+            f"{plan.sweep.replications} replication(s), seed {plan.sweep.seed} "
+            f"(common random numbers), engine {engine}",
+            err=True,
+        )
+        report = run_sweep(
+            plan,
+            out,
+            engine=engine,
+            jobs=jobs,
+            scheduler=scheduler,
+            resume=resume,
+            progress=not no_progress,
+            shard_rows=shard_rows,
+        )
+    except ScenarioError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"{out}: cannot write results: {exc.strerror or exc} (rows already written are kept)")
+    click.echo(
+        f"{report.ran} run(s) done, {report.failed} failed, {report.skipped} already in {out}",
+        err=True,
+    )
+    table = summarise_results(load_results(out), SWEEP_OUTCOMES)
+    click.echo(format_results(table))
+
+
+@main.command("results")
+@click.argument("folder", metavar="DIR", type=click.Path(file_okay=False))
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
+)
+@click.option(
+    "--outcome",
+    "outcomes",
+    multiple=True,
+    metavar="FIGURE",
+    help="A summary figure to show (repeatable; default: a few headline ones, all for csv).",
+)
+def results_command(folder: str, fmt: str, outcomes: tuple[str, ...]) -> None:
+    """Summarise a results folder: mean and 95% CI per point and outcome."""
+    unknown = [o for o in outcomes if o not in FIGURES]
+    if unknown:
+        _fail(f"--outcome {unknown[0]!r}: expected a summary figure (see docs/outputs.md)")
+    try:
+        table = load_results(folder)
+    except ScenarioError as exc:
+        _fail(str(exc))
+    chosen = list(outcomes) or (list(FIGURES) if fmt == "csv" else list(SWEEP_OUTCOMES))
+    summary = summarise_results(table, chosen)
+    click.echo(summary.to_csv(index=False) if fmt == "csv" else format_results(summary), nl=False)
+
+
+def format_results(summary: pd.DataFrame) -> str:
+    """Per point: factor values, then mean [95% CI] of each outcome."""
+    if summary.empty:
+        return "no results yet\n"
+    factors = [
+        c
+        for c in summary.columns
+        if c not in ("point", "outcome", "mean", "ci_low", "ci_high", "n", "failed")
+    ]
+    lines = []
+    for outcome, rows in summary.groupby("outcome", sort=False):
+        unit = FIGURES[outcome]["unit"]
+        lines.append(f"{FIGURES[outcome]['label']} ({unit or 'share'})")
+        header = "  " + "".join(f"{f:>24}" for f in factors) + f"{'mean':>12}  95% CI"
+        lines.append(header)
+        for _, row in rows.iterrows():
+            values = "".join(f"{row[f]!s:>24}" for f in factors)
+            interval = (
+                "-"
+                if math.isnan(row["ci_low"])
+                else f"[{_number(row['ci_low'], unit)}, {_number(row['ci_high'], unit)}]"
+            )
+            failed = f"  ({row['failed']} failed)" if row["failed"] else ""
+            lines.append(f"  {values}{_number(row['mean'], unit):>12}  {interval}{failed}")
         lines.append("")
     return "\n".join(lines)
 

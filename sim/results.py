@@ -1,0 +1,248 @@
+"""The results folder of a sweep: a manifest and Parquet shards, written atomically.
+
+Layout::
+
+    DIR/manifest.json        the sweep file, the base scenario and its hash, the package
+                             version, the seed, the replications and the design
+    DIR/shards/part-*.parquet  result rows, one per (point, replication)
+
+Rows are buffered and written as a shard every ``shard_rows`` rows or
+``shard_seconds`` seconds, whichever comes first: to a temporary file, then
+renamed into place, so a killed sweep leaves only whole shards and loses at most
+the rows of its last buffer. Resuming reads which (point, replication) pairs the
+shards hold and runs only the others: no row is lost or written twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .analysis import confidence_interval
+from .design import SweepPlan
+from .errors import ScenarioError
+from .metrics import FIGURES
+
+__all__ = ["ResultStore", "load_manifest", "load_results", "summarise_results"]
+
+ROW_COLUMNS = ("point", "replication", "seed", "status", "error", *FIGURES)
+FORMAT = 1
+
+
+def scenario_hash(data: dict[str, Any]) -> str:
+    """A stable hash of a scenario's data (canonical JSON)."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _manifest(plan: SweepPlan) -> dict[str, Any]:
+    base = plan.base.model_dump(mode="json")
+    sweep = plan.sweep
+    return {
+        "format": FORMAT,
+        "name": sweep.name,
+        "sweep_file": plan.source,
+        "sweep": plan.text,
+        "base_scenario": base,
+        "scenario_hash": scenario_hash(base),
+        "package_version": _package_version(),
+        "seed": sweep.seed,
+        "replications": sweep.replications,
+        "common_random_numbers": True,
+        "factors": list(plan.design.columns),
+        "design": json.loads(plan.design.reset_index().to_json(orient="records")),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _package_version() -> str:
+    from . import __version__  # read late: this module is imported by the package itself
+
+    return __version__
+
+
+def _same_sweep(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    keys = ("scenario_hash", "seed", "replications", "factors", "design")
+    return all(old.get(key) == new.get(key) for key in keys)
+
+
+def _write_atomic(path: Path, write) -> None:
+    """Write through a temporary file in the same folder, then rename it into place."""
+    temporary = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}")
+    try:
+        write(temporary)
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+
+
+class ResultStore:
+    """Where a sweep's rows go, in a folder that can be resumed.
+
+    Parameters
+    ----------
+    folder
+        The output folder. A new sweep needs it absent or empty; ``resume`` needs
+        it to hold the same sweep (same base scenario, seed, replications, design).
+    plan
+        The loaded sweep.
+    resume
+        Continue a sweep in ``folder`` instead of starting one.
+    shard_rows, shard_seconds
+        Write a shard when this many rows wait, or this long after the last one.
+    """
+
+    def __init__(
+        self,
+        folder: str | Path,
+        plan: SweepPlan,
+        *,
+        resume: bool = False,
+        shard_rows: int = 100,
+        shard_seconds: float = 30.0,
+    ) -> None:
+        self.folder = Path(folder)
+        self.shards = self.folder / "shards"
+        self.shard_rows = max(1, shard_rows)
+        self.shard_seconds = shard_seconds
+        self._buffer: list[dict[str, Any]] = []
+        self._last_flush = time.monotonic()
+        manifest = _manifest(plan)
+        path = self.folder / "manifest.json"
+        where = str(self.folder)
+        if path.exists():
+            if not resume:
+                raise ScenarioError(
+                    where,
+                    None,
+                    "already holds a sweep's results: add --resume, or use a new folder",
+                )
+            if not _same_sweep(load_manifest(self.folder), manifest):
+                raise ScenarioError(
+                    where,
+                    None,
+                    "holds the results of a different sweep (scenario, seed, replications or "
+                    "design differ): use a new folder",
+                )
+        else:
+            if self.folder.exists() and any(self.folder.iterdir()):
+                raise ScenarioError(where, None, "expected a new or empty folder for the results")
+            self.folder.mkdir(parents=True, exist_ok=True)
+            _write_atomic(path, lambda p: p.write_text(json.dumps(manifest, indent=2)))
+        self.shards.mkdir(exist_ok=True)
+
+    def done(self) -> set[tuple[int, int]]:
+        """The (point, replication) pairs already written."""
+        pairs: set[tuple[int, int]] = set()
+        for shard in self._shard_files():
+            table = pd.read_parquet(shard, columns=["point", "replication"])
+            pairs.update(zip(table.point.tolist(), table.replication.tolist(), strict=True))
+        return pairs
+
+    def add(self, row: dict[str, Any]) -> None:
+        self._buffer.append(row)
+        due = time.monotonic() - self._last_flush >= self.shard_seconds
+        if len(self._buffer) >= self.shard_rows or due:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered rows as one shard."""
+        if not self._buffer:
+            return
+        table = _as_table(self._buffer)
+        name = f"part-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
+        _write_atomic(self.shards / name, lambda p: table.to_parquet(p, index=False))
+        self._buffer = []
+        self._last_flush = time.monotonic()
+
+    def _shard_files(self) -> list[Path]:
+        return sorted(self.shards.glob("part-*.parquet"))
+
+    def __enter__(self) -> ResultStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.flush()
+
+
+def _as_table(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    table = pd.DataFrame(list(rows), columns=list(ROW_COLUMNS))
+    for column in ("point", "replication", "seed"):
+        table[column] = table[column].astype("int64")
+    for column in FIGURES:
+        table[column] = table[column].astype("float64")
+    table["status"] = table["status"].astype(str)
+    table["error"] = table["error"].astype(str)
+    return table
+
+
+def load_manifest(folder: str | Path) -> dict[str, Any]:
+    path = Path(folder) / "manifest.json"
+    if not path.is_file():
+        raise ScenarioError(str(folder), None, "expected a sweep results folder (no manifest.json)")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_results(folder: str | Path) -> pd.DataFrame:
+    """Every row of a results folder, with the factor values of its point, in point order.
+
+    Columns: ``point``, the factors (by dotted path), ``replication``, ``seed``,
+    ``status`` (``ok`` or ``failed``), ``error``, then every summary figure.
+    Replication ``r`` of every point used the same random streams.
+    """
+    manifest = load_manifest(folder)
+    shards = sorted((Path(folder) / "shards").glob("part-*.parquet"))
+    rows = (
+        pd.concat([pd.read_parquet(s) for s in shards], ignore_index=True)
+        if shards
+        else _as_table([])
+    )
+    design = pd.DataFrame(manifest["design"])
+    if design.empty:
+        design = pd.DataFrame({"point": pd.Series(dtype="int64")})
+    table = design.merge(rows, on="point", how="right")
+    return table.sort_values(["point", "replication"], ignore_index=True)
+
+
+def summarise_results(
+    table: pd.DataFrame,
+    outcomes: Iterable[str] | None = None,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Mean and confidence interval of each outcome at each point (successful runs only).
+
+    Returns one row per (point, outcome) with the factor values, ``mean``,
+    ``ci_low``, ``ci_high``, ``n`` and ``failed`` (runs of the point that raised).
+    """
+    outcomes = list(outcomes or FIGURES)
+    factors = [c for c in table.columns if c not in ROW_COLUMNS]
+    rows = []
+    for point, runs in table.groupby("point", sort=True):
+        ok = runs[runs.status == "ok"]
+        keys = {"point": point, **{f: runs[f].iloc[0] for f in factors}}
+        for outcome in outcomes:
+            mean, low, high = confidence_interval(ok[outcome].tolist(), level)
+            rows.append(
+                {
+                    **keys,
+                    "outcome": outcome,
+                    "mean": mean,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "n": int(ok[outcome].notna().sum()),
+                    "failed": int((runs.status != "ok").sum()),
+                }
+            )
+    return pd.DataFrame(rows)
