@@ -43,9 +43,9 @@ def test_scenarios_doc_names_every_field():
 def test_readme_starts_with_the_two_commands():
     text = (ROOT / "README.md").read_text()
     assert "pip install . && caseload run scenarios/minimal.yaml" in text
-    assert 'pip install -e ".[test]" && pytest' in text
+    assert 'pip install -e ".[test,dask]" && pytest' in text
     ci = (ROOT / ".ci" / "run").read_text()
-    assert 'pip install --quiet -e ".[test]"' in ci and "pytest" in ci
+    assert 'pip install --quiet -e ".[test,dask]"' in ci and "pytest" in ci
 
 
 def test_outputs_doc_defines_every_timeseries_column():
@@ -54,3 +54,12 @@ def test_outputs_doc_defines_every_timeseries_column():
     text = (DOCS / "outputs.md").read_text()
     missing = [c for c in columns if c != "replication" and f"`{c}`" not in text]
     assert not missing, f"docs/outputs.md does not describe the time-series columns {missing}"
+
+
+def test_sweeps_doc_names_every_sweep_field():
+    from sim.design import Factor, Sweep
+
+    text = (DOCS / "sweeps.md").read_text()
+    names = [*Sweep.model_fields, *Factor.model_fields]
+    missing = [n for n in names if f"`{n}`" not in text and f"`factors[].{n}`" not in text]
+    assert not missing, f"docs/sweeps.md does not describe {missing}"

@@ -1,0 +1,293 @@
+"""Sweeps: designs, engines that agree bit for bit, resumable results, failures recorded."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+from conftest import ROOT, small_office_data
+
+import sim
+from sim.cli import main
+from sim.design import Sweep, plan_sweep
+from sim.errors import ScenarioError
+
+EXAMPLE = ROOT / "scenarios" / "sweeps" / "budget_vs_threshold.yaml"
+
+
+def write_sweep(folder: Path, sweep: dict, base: dict | None = None) -> Path:
+    """A sweep file and its base scenario, written to ``folder``."""
+    (folder / "base.yaml").write_text(yaml.safe_dump(base or small_office_data()))
+    path = folder / "sweep.yaml"
+    path.write_text(yaml.safe_dump({"name": "test", "base": "base.yaml", **sweep}))
+    return path
+
+
+SMALL = {
+    "replications": 2,
+    "seed": 5,
+    "design": "grid",
+    "factors": [
+        {"path": "workforce.caseworkers", "values": [4, 6]},
+        {"path": "intake.threshold", "range": [0.3, 0.6], "levels": 2},
+    ],
+    "overrides": {"horizon_days": 150.0, "warmup_days": 30.0},
+}
+
+
+# ------------------------------------------------------------------ designs
+
+
+def plan(**sweep) -> sim.design.SweepPlan:
+    base = sim.validate_scenario(small_office_data())
+    return plan_sweep(Sweep.model_validate({"name": "t", "base": "x.yaml", **sweep}), base)
+
+
+def test_grid_has_the_product_of_the_levels():
+    design = plan(
+        factors=[
+            {"path": "workforce.caseworkers", "values": [4, 5, 6]},
+            {"path": "intake.threshold", "range": [0.2, 0.6], "levels": 5},
+            {"path": "caps.count", "values": [8, 12]},
+        ]
+    ).design
+    assert len(design) == 3 * 5 * 2
+    assert len(design.drop_duplicates()) == len(design)
+    assert sorted(design["intake.threshold"].unique()) == pytest.approx([0.2, 0.3, 0.4, 0.5, 0.6])
+
+
+@pytest.mark.parametrize("kind", ["lhs", "sobol"])
+def test_sampled_designs_lie_in_their_ranges_and_repeat_with_the_seed(kind):
+    factors = [
+        {"path": "workforce.caseworkers", "range": [3, 9], "integer": True},
+        {"path": "intake.threshold", "range": [0.2, 0.6]},
+        {"path": "triage", "values": ["risk_first", "fifo"]},
+    ]
+    first = plan(design=kind, samples=32, seed=3, factors=factors).design
+    again = plan(design=kind, samples=32, seed=3, factors=factors).design
+    other = plan(design=kind, samples=32, seed=4, factors=factors).design
+    assert len(first) == 32
+    pd.testing.assert_frame_equal(first, again)
+    assert not first.equals(other)
+    workers, threshold = first["workforce.caseworkers"], first["intake.threshold"]
+    assert workers.between(3, 9).all() and (workers == workers.round()).all()
+    assert threshold.between(0.2, 0.6).all()
+    assert set(first["triage"]) == {"risk_first", "fifo"}
+    # Space-filling: every eighth of the threshold range holds some of the 32 points.
+    assert len(np.unique(np.floor((threshold - 0.2) / 0.05))) == 8
+
+
+def test_lhs_puts_one_point_in_each_stratum():
+    design = plan(
+        design="lhs", samples=10, factors=[{"path": "intake.threshold", "range": [0.0, 1.0]}]
+    ).design
+    strata = np.floor(design["intake.threshold"] * 10).astype(int)
+    assert sorted(strata) == list(range(10))
+
+
+def test_list_design_takes_points_as_given():
+    points = [{"workforce.caseworkers": 4}, {"workforce.caseworkers": 7, "caps.count": 9}]
+    design = plan(design="list", points=points).design
+    assert len(design) == 2
+    assert plan(design="list", points=points).changes(0) == {"workforce.caseworkers": 4}
+
+
+@pytest.mark.parametrize(
+    ("sweep", "field", "fragment"),
+    [
+        ({"design": "sobol", "samples": 10, "factors": SMALL["factors"]}, "samples", "power of 2"),
+        ({"design": "lhs", "factors": SMALL["factors"]}, "samples", "number of points"),
+        (
+            {"factors": [{"path": "intake.threshold", "range": [0.5, 0.2], "levels": 2}]},
+            "factors[0].range",
+            "low < high",
+        ),
+        (
+            {"factors": [{"path": "intake.threshold", "range": [0.2, 0.5]}]},
+            "factors[0].levels",
+            "levels",
+        ),
+        ({"factors": []}, "factors", "at least one factor"),
+        ({"factors": [{"path": "workforce.nosuch", "values": [1]}]}, "factors[0].path", "field"),
+        ({"factors": [{"path": "strain.rise_per_day", "values": [1]}]}, "factors[0].path", "add"),
+        ({"design": "list"}, "points", "list of points"),
+        ({"replications": 0, "factors": SMALL["factors"]}, "replications", "greater than"),
+    ],
+)
+def test_bad_sweep_files_get_one_line(tmp_path, sweep, field, fragment):
+    path = write_sweep(tmp_path, sweep)
+    result = CliRunner().invoke(main, ["sweep", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert lines[0].startswith(f"caseload: {path}: {field}:"), lines[0]
+    assert fragment in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_base_scenario_names_the_file(tmp_path):
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump({"name": "t", "base": "nowhere.yaml", **SMALL}))
+    with pytest.raises(ScenarioError, match=r"nowhere\.yaml: file not found"):
+        sim.load_sweep(path)
+
+
+# ------------------------------------------------------------------ running
+
+
+def test_every_point_and_replication_once_with_common_random_numbers(tmp_path):
+    plan = sim.load_sweep(write_sweep(tmp_path, SMALL))
+    report = sim.run_sweep(plan, tmp_path / "out", engine="serial")
+    assert (report.ran, report.failed, report.skipped) == (8, 0, 0)
+    table = sim.load_results(tmp_path / "out")
+    assert len(table) == 8
+    assert sorted(zip(table.point, table.replication, strict=True)) == [
+        (p, r) for p in range(4) for r in range(2)
+    ]
+    # Replication r of every point sees the same referrals (caseworkers and threshold
+    # change nothing upstream of screening).
+    for _, runs in table.groupby("replication"):
+        assert runs.referrals.nunique() == 1
+    # The factor values are in the table, and they took effect.
+    assert set(table["workforce.caseworkers"]) == {4, 6}
+    low = table[table["intake.threshold"] == 0.3].screened_out_share.mean()
+    high = table[table["intake.threshold"] == 0.6].screened_out_share.mean()
+    assert high > low + 0.2
+    manifest = sim.results.load_manifest(tmp_path / "out")
+    assert manifest["common_random_numbers"] and manifest["seed"] == 5
+    assert manifest["package_version"] == sim.__version__
+    assert len(manifest["scenario_hash"]) == 64
+
+
+def test_a_point_that_raises_is_recorded_and_the_rest_complete(tmp_path):
+    sweep = {**SMALL, "factors": [{"path": "caps.count", "values": [0, 10]}]}
+    plan = sim.load_sweep(write_sweep(tmp_path, sweep))
+    report = sim.run_sweep(plan, tmp_path / "out", engine="serial")
+    assert report.failed == 2 and report.ran == 4
+    table = sim.load_results(tmp_path / "out")
+    failed = table[table.status == "failed"]
+    assert set(failed.point) == {0}
+    assert failed.error.str.contains("caps.count").all()
+    assert failed.error.str.contains("greater than or equal to 1").all()
+    assert table[table.status == "ok"].referrals.notna().all()
+    summary = sim.summarise_results(table, ["missed"])
+    assert summary.set_index("point").loc[0, "failed"] == 2
+
+
+@pytest.fixture(scope="module")
+def example_serial(tmp_path_factory):
+    out = tmp_path_factory.mktemp("serial") / "out"
+    sim.run_sweep(sim.load_sweep(EXAMPLE), out, engine="serial")
+    return sim.load_results(out)
+
+
+def test_processes_give_the_same_rows_as_serial(example_serial, tmp_path):
+    sim.run_sweep(sim.load_sweep(EXAMPLE), tmp_path / "out", engine="processes", jobs=2)
+    pd.testing.assert_frame_equal(example_serial, sim.load_results(tmp_path / "out"))
+
+
+def test_a_dask_cluster_on_loopback_gives_the_same_rows(example_serial, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        sim.run_sweep(
+            sim.load_sweep(EXAMPLE),
+            tmp_path / "out",
+            engine="dask",
+            scheduler=cluster.scheduler_address,
+        )
+    pd.testing.assert_frame_equal(example_serial, sim.load_results(tmp_path / "out"))
+
+
+def test_results_folder_is_not_overwritten_or_mixed(tmp_path):
+    path = write_sweep(tmp_path, SMALL)
+    out = tmp_path / "out"
+    runner = CliRunner()
+    assert (
+        runner.invoke(main, ["sweep", str(path), "--out", str(out), "--engine", "serial"]).exit_code
+        == 0
+    )
+    again = runner.invoke(main, ["sweep", str(path), "--out", str(out), "--engine", "serial"])
+    assert again.exit_code == 2 and "--resume" in again.stderr
+    resumed = runner.invoke(
+        main, ["sweep", str(path), "--out", str(out), "--engine", "serial", "--resume"]
+    )
+    assert resumed.exit_code == 0 and "0 run(s) done" in resumed.stderr
+    other = write_sweep(tmp_path, {**SMALL, "seed": 6})
+    mixed = runner.invoke(
+        main, ["sweep", str(other), "--out", str(out), "--engine", "serial", "--resume"]
+    )
+    assert mixed.exit_code == 2 and "different sweep" in mixed.stderr
+    assert len(sim.load_results(out)) == 8
+
+
+def test_killed_sweep_resumes_to_exactly_the_uninterrupted_rows(tmp_path):
+    """A real SIGKILL mid-sweep, then --resume: no row lost, none written twice."""
+    sweep = {**SMALL, "replications": 4, "overrides": {"horizon_days": 400.0, "warmup_days": 30.0}}
+    path = write_sweep(tmp_path, sweep)
+    clean = tmp_path / "clean"
+    sim.run_sweep(sim.load_sweep(path), clean, engine="serial")
+
+    out = tmp_path / "killed"
+    command = [sys.executable, "-m", "sim.cli", "sweep", str(path), "--out", str(out)]
+    options = ["--engine", "serial", "--shard-rows", "1", "--no-progress"]
+    process = subprocess.Popen([*command, *options], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        shards = list((out / "shards").glob("part-*.parquet")) if out.exists() else []
+        if len(shards) >= 3:
+            break
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    written = len(sim.load_results(out))
+    assert 3 <= written < 16, "the kill must land mid-sweep"
+
+    resumed = subprocess.run([*command, *options, "--resume"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{16 - written} run(s) done" in resumed.stderr
+    rows = sim.load_results(out)
+    assert not rows.duplicated(["point", "replication"]).any()
+    pd.testing.assert_frame_equal(rows, sim.load_results(clean))
+
+
+def test_results_command_prints_means_and_intervals(tmp_path):
+    path = write_sweep(tmp_path, SMALL)
+    out = tmp_path / "out"
+    sim.run_sweep(sim.load_sweep(path), out, engine="serial")
+    runner = CliRunner()
+    table = runner.invoke(main, ["results", str(out), "--outcome", "missed"])
+    assert table.exit_code == 0
+    assert "Missed risk (harms)" in table.stdout and "95% CI" in table.stdout
+    csv = runner.invoke(main, ["results", str(out), "--format", "csv"])
+    frame = pd.read_csv(pd.io.common.StringIO(csv.stdout))
+    assert len(frame) == 4 * len(sim.FIGURES)
+    assert {"point", "workforce.caseworkers", "outcome", "mean", "ci_low", "ci_high"} <= set(
+        frame.columns
+    )
+    bad = runner.invoke(main, ["results", str(tmp_path)])
+    assert bad.exit_code == 2 and "manifest.json" in bad.stderr
+
+
+def test_rows_stream_to_shards_as_they_come(tmp_path):
+    """Memory stays flat: at most shard_rows rows wait before a shard is written."""
+    plan = sim.load_sweep(write_sweep(tmp_path, SMALL))
+    store = sim.results.ResultStore(tmp_path / "out", plan, shard_rows=3)
+    for i, row in enumerate(sim.engines.run_tasks(plan.tasks(), "serial")):
+        store.add(row)
+        assert len(store._buffer) < 3
+        assert len(list(store.shards.glob("part-*.parquet"))) == (i + 1) // 3
+    store.flush()
+    assert len(list(store.shards.glob("part-*.parquet"))) == 3  # 3 + 3 + 2 rows
+    assert not list(store.shards.glob(".tmp-*")), "no temporary file is left behind"
