@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -291,6 +292,11 @@ def sweep_command(
         )
     except ScenarioError as exc:
         _fail(str(exc))
+    except BrokenProcessPool:
+        _fail(
+            f"{out}: a worker process died (out of memory, or killed); the rows already written "
+            "are kept: run the same command with --resume"
+        )
     except OSError as exc:
         _fail(f"{out}: cannot write results: {exc.strerror or exc} (rows already written are kept)")
     click.echo(

@@ -291,3 +291,34 @@ def test_rows_stream_to_shards_as_they_come(tmp_path):
     store.flush()
     assert len(list(store.shards.glob("part-*.parquet"))) == 3  # 3 + 3 + 2 rows
     assert not list(store.shards.glob(".tmp-*")), "no temporary file is left behind"
+
+
+RUN_TASK = sim.engines.run_task
+
+
+def dies_on_point_2(task):
+    """A worker that is killed when it reaches point 2 (module level: picklable)."""
+    if task.point == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return RUN_TASK(task)
+
+
+def test_a_killed_worker_process_is_reported_and_the_sweep_resumes(tmp_path, monkeypatch):
+    """A worker dies mid-sweep (as SIGKILL or the OOM killer would): one line, exit 2,
+    the rows written so far kept, and --resume completes the sweep."""
+    path = write_sweep(tmp_path, SMALL)
+    out = tmp_path / "out"
+
+    monkeypatch.setattr(sim.engines, "run_task", dies_on_point_2)
+    runner = CliRunner()
+    options = ["--out", str(out), "--jobs", "1", "--shard-rows", "1", "--no-progress"]
+    result = runner.invoke(main, ["sweep", str(path), *options])
+    assert result.exit_code == 2, result.output
+    assert "worker process died" in result.stderr and "--resume" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 2  # the banner and the one-line error
+    kept = sim.load_results(out)
+    assert 0 < len(kept) < 8 and 2 not in set(kept.point)
+    monkeypatch.undo()
+    resumed = runner.invoke(main, ["sweep", str(path), *options, "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert len(sim.load_results(out)) == 8
