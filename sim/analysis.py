@@ -1,20 +1,36 @@
-"""Statistics over replications: means with confidence intervals.
+"""Statistics over replications and sweeps: intervals, paired differences, frontiers,
+the least sufficient budget, sensitivity indices and scenario discovery.
 
 Replications are independent (each has its own random streams), so the mean of
 a figure over ``n`` replications has the Student-t interval
-``mean +/- t(1 - alpha/2, n - 1) * sd / sqrt(n)``.
+``mean +/- t(1 - alpha/2, n - 1) * sd / sqrt(n)``. Across the points of a sweep,
+replication ``r`` of every point shares its random streams (common random
+numbers): the difference between two points, replication by replication, has
+the paired interval, usually much narrower than the two intervals apart.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["confidence_interval", "summarise"]
+__all__ = [
+    "Box",
+    "PairedDifference",
+    "confidence_interval",
+    "first_order_indices",
+    "least_sufficient",
+    "paired_difference",
+    "pareto_frontier",
+    "prim_box",
+    "summarise",
+    "welch_interval",
+]
 
 
 def confidence_interval(values: Iterable[float], level: float = 0.95) -> tuple[float, float, float]:
@@ -76,3 +92,209 @@ def summarise(
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index.name = "figure"
     return frame
+
+
+# --------------------------------------------------------------------------- comparisons
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """``b - a`` of one outcome between two sweep points, replication by replication."""
+
+    mean: float
+    ci_low: float
+    ci_high: float
+    n: int
+    unpaired_ci_low: float
+    unpaired_ci_high: float
+    """Welch's interval, as if the two points had independent random numbers."""
+
+
+def paired_difference(
+    table: pd.DataFrame, a: int, b: int, outcome: str, level: float = 0.95
+) -> PairedDifference:
+    """Difference of ``outcome`` between points ``a`` and ``b`` of a results table.
+
+    Replications present (and successful) at both points are paired by their
+    number; the interval is the Student-t interval of the differences. Welch's
+    interval of the two samples is returned beside it for comparison.
+    """
+    ok = table[table.status == "ok"] if "status" in table else table
+    left = ok[ok.point == a].set_index("replication")[outcome]
+    right = ok[ok.point == b].set_index("replication")[outcome]
+    both = left.index.intersection(right.index)
+    differences = (right.loc[both] - left.loc[both]).dropna()
+    mean, low, high = confidence_interval(differences.tolist(), level)
+    _, w_low, w_high = welch_interval(left.dropna(), right.dropna(), level)
+    return PairedDifference(mean, low, high, len(differences), w_low, w_high)
+
+
+def welch_interval(
+    a: Sequence[float], b: Sequence[float], level: float = 0.95
+) -> tuple[float, float, float]:
+    """``(mean(b) - mean(a), low, high)``: Welch's interval for independent samples."""
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    va, vb = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
+    difference = float(y.mean() - x.mean())
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return difference, difference, difference
+    df = (va + vb) ** 2 / (va**2 / (x.size - 1) + vb**2 / (y.size - 1))
+    half = float(stats.t.ppf(0.5 + level / 2, df) * se)
+    return difference, difference - half, difference + half
+
+
+def pareto_frontier(table: pd.DataFrame, objectives: Sequence[str]) -> pd.DataFrame:
+    """The rows no other row beats on every objective (all minimised), in order of the first.
+
+    A row is dominated when another is at least as good on every objective and
+    strictly better on one.
+    """
+    values = table[list(objectives)].to_numpy(dtype=float)
+    keep = []
+    for row in values:
+        better_or_equal = np.all(values <= row, axis=1)
+        strictly_better = np.any(values < row, axis=1)
+        keep.append(not np.any(better_or_equal & strictly_better))
+    frontier = table[np.asarray(keep)]
+    return frontier.sort_values(list(objectives))
+
+
+def least_sufficient(
+    table: pd.DataFrame,
+    budget: str,
+    outcome: str,
+    target: float,
+    level: float = 0.95,
+) -> pd.Series | None:
+    """The smallest ``budget`` whose ``outcome`` is below ``target`` with ``level`` confidence.
+
+    ``table`` has one row per replication (a results table, or any frame with the
+    two columns). At each budget level the one-sided upper confidence bound of
+    the outcome's mean must be below the target; the answer is the least budget
+    at which that holds for it and for every larger budget (so a lucky dip below
+    the target does not count). Returns that budget's summary row (budget, mean,
+    upper bound, n), or ``None`` if no budget is enough.
+    """
+    ok = table[table.status == "ok"] if "status" in table else table
+    rows = []
+    for level_value, runs in ok.groupby(budget, sort=True):
+        values = runs[outcome].dropna().to_numpy(dtype=float)
+        if values.size < 2:
+            continue
+        mean = float(values.mean())
+        upper = mean + float(
+            stats.t.ppf(level, values.size - 1) * values.std(ddof=1) / math.sqrt(values.size)
+        )
+        rows.append({budget: level_value, "mean": mean, "upper": upper, "n": values.size})
+    if not rows:
+        return None
+    levels = pd.DataFrame(rows)
+    sufficient = (levels.upper < target).to_numpy()
+    # The least level from which every larger level is also sufficient.
+    tail = np.logical_and.accumulate(sufficient[::-1])[::-1]
+    if not tail.any():
+        return None
+    return levels[tail].iloc[0]
+
+
+# --------------------------------------------------------------------------- sensitivity
+
+
+def first_order_indices(
+    table: pd.DataFrame, factors: Sequence[str], outcome: str, bins: int | None = None
+) -> pd.Series:
+    """First-order Sobol indices ``Var(E[Y | X_i]) / Var(Y)`` estimated from given data.
+
+    Works on any space-filling design (Latin hypercube, Sobol, a random sample):
+    each factor's range is cut into ``bins`` equal-count bins (default about
+    ``sqrt(n)``, at most 50) and the variance of the bin means, corrected for
+    their sampling noise, is compared with the total variance. On a grid, each
+    level is a bin. The estimator (Plischke et al. 2013, "Global sensitivity
+    measures from given data") needs no special design, so a sweep's own results
+    serve.
+    """
+    data = table[[*factors, outcome]].dropna()
+    y = data[outcome].to_numpy(dtype=float)
+    total = y.var()
+    indices = {}
+    for factor in factors:
+        x = data[factor]
+        if x.nunique() <= (bins or 50):
+            groups = x
+        else:
+            count = bins or int(min(50, max(2, round(math.sqrt(len(x))))))
+            groups = pd.qcut(x.rank(method="first"), count, labels=False)
+        grouped = pd.Series(y, index=data.index).groupby(groups.to_numpy())
+        sizes, means, variances = grouped.size(), grouped.mean(), grouped.var(ddof=1)
+        between = float((sizes * (means - y.mean()) ** 2).sum() / len(y))
+        noise = float((variances.fillna(0.0)).sum() / len(y))  # E[var within] / n per bin
+        indices[factor] = max(0.0, (between - noise) / total) if total > 0 else math.nan
+    return pd.Series(indices, name=outcome)
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+@dataclass(frozen=True)
+class Box:
+    """A box in factor space where bad outcomes concentrate (PRIM)."""
+
+    limits: dict[str, tuple[float, float]]
+    """Factor -> (low, high): the restricted factors only."""
+    coverage: float
+    """Share of all bad cases that fall in the box."""
+    density: float
+    """Share of the cases in the box that are bad."""
+    support: float
+    """Share of all cases in the box."""
+
+
+def prim_box(
+    table: pd.DataFrame,
+    factors: Sequence[str],
+    bad: Sequence[bool] | np.ndarray | pd.Series,
+    *,
+    alpha: float = 0.05,
+    min_support: float = 0.05,
+) -> Box:
+    """Patient Rule Induction (Friedman & Fisher 1999), peeling only.
+
+    Starting from the whole design, repeatedly cut off the ``alpha`` share of the
+    remaining cases from the low or high end of one factor, choosing the cut that
+    most raises the share of ``bad`` cases inside, until the box would hold less
+    than ``min_support`` of all cases or no cut helps. Categorical factors are
+    not supported (encode them as numbers).
+    """
+    x = table[list(factors)].to_numpy(dtype=float)
+    y = np.asarray(bad, dtype=bool)
+    inside = np.ones(len(y), dtype=bool)
+    limits = {f: (float(x[:, j].min()), float(x[:, j].max())) for j, f in enumerate(factors)}
+    while True:
+        count = inside.sum()
+        best = None
+        for j in range(len(factors)):
+            values = x[inside, j]
+            for side in ("low", "high"):
+                q = np.quantile(values, alpha if side == "low" else 1 - alpha)
+                keep = inside & ((x[:, j] > q) if side == "low" else (x[:, j] < q))
+                kept = keep.sum()
+                if kept == count or kept < min_support * len(y) or kept == 0:
+                    continue
+                density = y[keep].mean()
+                if best is None or density > best[0]:
+                    best = (density, keep, j, side, q)
+        if best is None or best[0] <= y[inside].mean():
+            break
+        _, inside, j, side, q = best
+        low, high = limits[factors[j]]
+        limits[factors[j]] = (float(q), high) if side == "low" else (low, float(q))
+    full = {f: (float(x[:, j].min()), float(x[:, j].max())) for j, f in enumerate(factors)}
+    restricted = {f: b for f, b in limits.items() if b != full[f]}
+    total_bad = y.sum()
+    return Box(
+        limits=restricted,
+        coverage=float(y[inside].sum() / total_bad) if total_bad else math.nan,
+        density=float(y[inside].mean()) if inside.any() else math.nan,
+        support=float(inside.mean()),
+    )
