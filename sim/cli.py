@@ -22,6 +22,7 @@ from .design import load_sweep
 from .engines import ENGINES
 from .errors import ScenarioError
 from .metrics import FIGURES
+from .report import render_report
 from .results import load_results, summarise_results
 from .runner import RunResult, run
 from .scenario import Scenario, load_scenario
@@ -359,6 +360,22 @@ def format_results(summary: pd.DataFrame) -> str:
             lines.append(f"  {values}{_number(row['mean'], unit):>12}  {interval}{failed}")
         lines.append("")
     return "\n".join(lines)
+
+
+@main.command("report")
+@click.argument("folder", metavar="DIR", type=click.Path(file_okay=False))
+@click.option(
+    "--out", "-o", required=True, type=click.Path(dir_okay=False), help="The HTML file to write."
+)
+def report_command(folder: str, out: str) -> None:
+    """Render a results folder as a self-contained HTML report (needs the notebook extra)."""
+    if not Path(out).resolve().parent.is_dir():
+        _fail(f"{out}: the folder {str(Path(out).parent)!r} does not exist")
+    try:
+        path = render_report(folder, out)
+    except ScenarioError as exc:
+        _fail(str(exc))
+    click.echo(f"wrote report to {path}", err=True)
 
 
 # ---------------------------------------------------------------------- formats

@@ -54,7 +54,7 @@ class Factor(BaseModel):
 
     model_config = _STRICT
     path: Annotated[str, Field(min_length=1, max_length=200)]
-    values: Annotated[list[Scalar], Field(min_length=1)] | None = None
+    values: Annotated[list[Any], Field(min_length=1)] | None = None
     range: Annotated[list[float], Field(min_length=2, max_length=2)] | None = None
     levels: Annotated[int, Field(ge=2, le=1000)] | None = None
     integer: bool = False
@@ -103,7 +103,7 @@ class Sweep(BaseModel):
     design: Literal["grid", "lhs", "sobol", "list"] = "grid"
     samples: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
     factors: list[Factor] = []
-    points: list[dict[str, Scalar]] | None = None
+    points: list[dict[str, Any]] | None = None
     overrides: dict[str, Any] = {}
 
     @model_validator(mode="after")

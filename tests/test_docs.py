@@ -43,9 +43,9 @@ def test_scenarios_doc_names_every_field():
 def test_readme_starts_with_the_two_commands():
     text = (ROOT / "README.md").read_text()
     assert "pip install . && caseload run scenarios/minimal.yaml" in text
-    assert 'pip install -e ".[test,dask]" && pytest' in text
+    assert 'pip install -e ".[test,dask,notebook]" && pytest' in text
     ci = (ROOT / ".ci" / "run").read_text()
-    assert 'pip install --quiet -e ".[test,dask]"' in ci and "pytest" in ci
+    assert 'pip install --quiet -e ".[test,dask,notebook]"' in ci and "pytest" in ci
 
 
 def test_outputs_doc_defines_every_timeseries_column():
