@@ -63,3 +63,14 @@ def test_sweeps_doc_names_every_sweep_field():
     names = [*Sweep.model_fields, *Factor.model_fields]
     missing = [n for n in names if f"`{n}`" not in text and f"`factors[].{n}`" not in text]
     assert not missing, f"docs/sweeps.md does not describe {missing}"
+
+
+def test_analysis_doc_covers_every_public_function_and_figure():
+    from sim import analysis, plots
+
+    text = (DOCS / "analysis.md").read_text()
+    names = [n for n in analysis.__all__ if n[0].islower()] + list(plots.__all__)
+    missing = [n for n in names if f"`{n}(" not in text and f"`{n}`" not in text]
+    assert not missing, f"docs/analysis.md does not describe {missing}"
+    for image in re.findall(r"\(figures/([^)]+\.png)\)", text):
+        assert (DOCS / "figures" / image).is_file(), image
