@@ -202,35 +202,46 @@ def least_sufficient(
 
 
 def first_order_indices(
-    table: pd.DataFrame, factors: Sequence[str], outcome: str, bins: int | None = None
-) -> pd.Series:
-    """First-order Sobol indices ``Var(E[Y | X_i]) / Var(Y)`` estimated from given data.
+    table: pd.DataFrame,
+    factors: Sequence[str],
+    outcome: str,
+    *,
+    resamples: int = 100,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Sensitivity of ``outcome`` to each factor, from a sweep's own results.
 
-    Works on any space-filling design (Latin hypercube, Sobol, a random sample):
-    each factor's range is cut into ``bins`` equal-count bins (default about
-    ``sqrt(n)``, at most 50) and the variance of the bin means, corrected for
-    their sampling noise, is compared with the total variance. On a grid, each
-    level is a bin. The estimator (Plischke et al. 2013, "Global sensitivity
-    measures from given data") needs no special design, so a sweep's own results
-    serve.
+    Uses SALib's moment-independent delta method (Plischke, Borgonovo & Smith
+    2013), which estimates from given data (any space-filling design: Latin
+    hypercube, Sobol, random) both the first-order Sobol index ``S1 = Var(E[Y |
+    X_i]) / Var(Y)`` and Borgonovo's ``delta``, each with a bootstrap 95%
+    half-width (``S1_conf``, ``delta_conf``). A factor that never varies gets 0.
     """
+    from SALib.analyze import delta as delta_method
+
     data = table[[*factors, outcome]].dropna()
+    x = data[list(factors)].to_numpy(dtype=float)
     y = data[outcome].to_numpy(dtype=float)
-    total = y.var()
-    indices = {}
-    for factor in factors:
-        x = data[factor]
-        if x.nunique() <= (bins or 50):
-            groups = x
-        else:
-            count = bins or int(min(50, max(2, round(math.sqrt(len(x))))))
-            groups = pd.qcut(x.rank(method="first"), count, labels=False)
-        grouped = pd.Series(y, index=data.index).groupby(groups.to_numpy())
-        sizes, means, variances = grouped.size(), grouped.mean(), grouped.var(ddof=1)
-        between = float((sizes * (means - y.mean()) ** 2).sum() / len(y))
-        noise = float((variances.fillna(0.0)).sum() / len(y))  # E[var within] / n per bin
-        indices[factor] = max(0.0, (between - noise) / total) if total > 0 else math.nan
-    return pd.Series(indices, name=outcome)
+    varying = [j for j in range(len(factors)) if np.ptp(x[:, j]) > 0]
+    frame = pd.DataFrame(0.0, index=list(factors), columns=["S1", "S1_conf", "delta", "delta_conf"])
+    if varying and np.ptp(y) > 0:
+        problem = {
+            "num_vars": len(varying),
+            "names": [factors[j] for j in varying],
+            "bounds": [[float(x[:, j].min()), float(x[:, j].max())] for j in varying],
+        }
+        result = delta_method.analyze(
+            problem, x[:, varying], y, num_resamples=resamples, seed=seed, print_to_console=False
+        )
+        for key, source in (
+            ("S1", "S1"),
+            ("S1_conf", "S1_conf"),
+            ("delta", "delta_balanced"),  # SALib's balanced estimator
+            ("delta_conf", "delta_balanced_conf"),
+        ):
+            frame.loc[problem["names"], key] = np.asarray(result[source], dtype=float)
+    frame.index.name = "factor"
+    return frame
 
 
 # --------------------------------------------------------------------------- discovery
