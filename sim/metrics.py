@@ -25,7 +25,7 @@ import numpy as np
 
 from .risk import HarmCause
 
-__all__ = ["FIGURES", "Metrics", "ReplicationSummary", "TimeWeighted"]
+__all__ = ["FIGURES", "LogHistogram", "Metrics", "ReplicationSummary", "TimeWeighted"]
 
 
 def _figure(label: str, unit: str = "", section: str = "") -> Any:
@@ -161,6 +161,50 @@ class TimeWeighted:
         return self.area / span if span > 0 else math.nan
 
 
+class LogHistogram:
+    """A running distribution in constant memory: exact count, sum and mean; quantiles to
+    1% relative precision (log-spaced bins, like an HDR histogram).
+
+    Values at or below ``1e-9`` (a case assigned the moment it arrived) are kept
+    apart as zeros. Memory grows with the spread of the values (about 100 bins per
+    factor of e), never with how many there are.
+    """
+
+    __slots__ = ("bins", "count", "total", "zeros")
+    _LOG_RATIO = math.log1p(1e-2)
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.total = 0.0
+        self.zeros = 0
+        self.bins: Counter[int] = Counter()
+
+    def add(self, value: float) -> None:
+        self.count += 1
+        self.total += value
+        if value <= 1e-9:
+            self.zeros += 1
+        else:
+            self.bins[math.floor(math.log(value) / self._LOG_RATIO)] += 1
+
+    def mean(self) -> float:
+        return self.total / self.count if self.count else math.nan
+
+    def quantile(self, q: float) -> float:
+        """The smallest value with at least ``q`` of the count at or below it (bin midpoint)."""
+        if not self.count:
+            return math.nan
+        needed = q * self.count - 1e-9
+        seen = self.zeros
+        if seen >= needed:
+            return 0.0
+        for key in sorted(self.bins):
+            seen += self.bins[key]
+            if seen >= needed:
+                return math.exp((key + 0.5) * self._LOG_RATIO)
+        return math.exp((max(self.bins) + 0.5) * self._LOG_RATIO)
+
+
 def _share(part: float, whole: float) -> float:
     return part / whole if whole else math.nan
 
@@ -188,8 +232,8 @@ class Metrics:
         self.screened_out = 0
         self.sent_out = 0
         self.assigned = 0
-        self.waits: list[float] = []
-        self.first_contact_times: list[float] = []
+        self.waits = LogHistogram()
+        self.first_contact_times = LogHistogram()
         self.first_contacts_in_time = 0
         self.first_contacts_late = 0
         self.contacts_done = 0
@@ -220,7 +264,7 @@ class Metrics:
         self.quits = 0
         self.scandals = 0
         self.hires = 0
-        self.vacancy_durations: list[float] = []
+        self.vacancy_days_total = 0.0
         self.absence_days = 0
         self.overtime_hours = 0.0
         self.transfers = 0
@@ -264,11 +308,11 @@ class Metrics:
         if time >= self.warmup:
             self.assigned += 1
             self.cap_breaches += over_cap
-            self.waits.append(time - arrival)
+            self.waits.add(time - arrival)
 
     def first_contact(self, time: float, arrival: float, due: float) -> None:
         if time >= self.warmup:
-            self.first_contact_times.append(time - arrival)
+            self.first_contact_times.add(time - arrival)
             if time <= due:
                 self.first_contacts_in_time += 1
             else:
@@ -366,7 +410,7 @@ class Metrics:
         self.today["hires"] += 1
         if time >= self.warmup:
             self.hires += 1
-            self.vacancy_durations.append(vacancy_days)
+            self.vacancy_days_total += vacancy_days
             self.hiring_cost += cost
 
     def transfer(self, time: float) -> None:
@@ -385,6 +429,12 @@ class Metrics:
             self.backlog_hours += backlog
             self.worker_days_worked += 1
 
+    def hours_idle(self, time: float, available: float, workers: int) -> None:
+        """A working day with nothing to do: ``workers`` worked days of ``available`` hours."""
+        if time >= self.warmup:
+            self.hours_available += available
+            self.worker_days_worked += workers
+
     def hours_worked_today(self, time: float, worked: float) -> None:
         """Hours a worker spent in the day, on any work."""
         if time >= self.warmup:
@@ -402,7 +452,6 @@ class Metrics:
     ) -> ReplicationSummary:
         """The replication's figures over ``[warmup, end]``."""
         window = end - self.warmup
-        waits = np.asarray(self.waits)
         worker_days = sum(self.caseloads.values())
         loads = np.array(sorted(self.caseloads))
         weights = np.array([self.caseloads[load] for load in loads])
@@ -433,11 +482,11 @@ class Metrics:
             threshold_mean=self.threshold.mean(end),
             scandals=self.scandals,
             assigned=self.assigned,
-            wait_mean_days=_mean(self.waits),
-            wait_p90_days=float(np.percentile(waits, 90)) if waits.size else math.nan,
+            wait_mean_days=self.waits.mean(),
+            wait_p90_days=self.waits.quantile(0.9),
             waiting_mean=self.waiting.mean(end),
             waiting_at_end=waiting_at_end,
-            first_contact_mean_days=_mean(self.first_contact_times),
+            first_contact_mean_days=self.first_contact_times.mean(),
             first_contact_within_deadline_share=_share(self.first_contacts_in_time, first_total),
             contacts_done=self.contacts_done,
             contacts_due=due,
@@ -462,7 +511,7 @@ class Metrics:
             quits=self.quits,
             turnover_rate=_share(self.quits * 365.0, self.staff_days),
             hires=self.hires,
-            vacancy_days_mean=_mean(self.vacancy_durations),
+            vacancy_days_mean=_share(self.vacancy_days_total, self.hires),
             tenure_mean_days=_share(self.tenure_sum, self.staff_days),
             strain_mean=_share(self.strain_sum, self.staff_days),
             burned_out_share=_share(self.burned_out_days, self.staff_days),
@@ -499,10 +548,6 @@ class Metrics:
             cost_per_referral=_share(total_cost, self.referrals),
             cost_per_harm_prevented=_share(total_cost, self.caught),
         )
-
-
-def _mean(values: list[float]) -> float:
-    return float(np.mean(values)) if values else math.nan
 
 
 def _weighted_percentile(values: np.ndarray, weights: np.ndarray, q: float) -> float:

@@ -170,6 +170,18 @@ class CaseloadModel:
         self._subject_ids = itertools.count()
         self._days_done = 0
         self._finished = False
+        self._nothing_to_do = not self.strain.enabled and not any(
+            p.first_contact_deadline is not None or p.contact_every is not None or p.work_hours > 0
+            for p in self.profiles
+        )
+        """No case needs work and nobody tires: working days only count hours."""
+        self._steady_staff = (
+            not self.strain.enabled
+            and self.careers.base_hazard == 0
+            and self.policy.gatekeeping is None
+            and self.timeseries is None
+        )
+        """Nobody tires, leaves or is hired and intake never moves with caseloads."""
 
         for process in self._arrival_processes:
             self.env.process(self._arrivals(process))
@@ -290,7 +302,8 @@ class CaseloadModel:
                 signal = Signal(subject, time, batch.detect_draws[j], batch.rereport_draws[j])
                 subject.signals.append(signal)
                 self._at(time, self._on_signal, signal)
-        subject.signals.sort(key=_signal_time)
+        if len(subject.signals) > 1:
+            subject.signals.sort(key=_signal_time)
         return referral
 
     def _receive(self, referral: Referral) -> None:
@@ -398,11 +411,13 @@ class CaseloadModel:
         if old is not None:
             counts[old] -= 1
         counts[state] += 1
-        referral.move(state, now)
-        if ReferralState.WAITING in (old, state):
-            self.metrics.waiting.set(now, counts[ReferralState.WAITING])
-        if ReferralState.OPEN in (old, state):
-            self.metrics.open_cases.set(now, counts[ReferralState.OPEN])
+        referral.state = state
+        referral.history.append((now, state))
+        waiting, open_ = ReferralState.WAITING, ReferralState.OPEN
+        if old is waiting or state is waiting:
+            self.metrics.waiting.set(now, counts[waiting])
+        if old is open_ or state is open_:
+            self.metrics.open_cases.set(now, counts[open_])
 
     # ------------------------------------------------------------------ closure
 
@@ -444,7 +459,9 @@ class CaseloadModel:
         working_days = self.scenario.workforce.working_days_per_week
         day = 0
         while day < self._horizon:
-            if day % 7 < working_days and self.roster.workers:
+            if day % 7 < working_days and self.roster.workers and self._nothing_to_do:
+                self._idle_working_day()
+            elif day % 7 < working_days and self.roster.workers:
                 longest = max(w.hours_per_day for w in self.roster) + self._overtime
                 yield env.timeout(workday_start(day, longest) - env.now)
                 self._work(day)
@@ -453,6 +470,20 @@ class CaseloadModel:
             yield env.timeout(day + 1 - env.now)
             self._end_of_day(day)
             day += 1
+
+    def _idle_working_day(self) -> None:
+        """A working day in a model whose cases need no work and whose workers do not tire:
+        only the hours available are counted."""
+        now, careers = self.env.now, self.careers
+        experienced = now - careers.hiring.experience_days
+        hours, workers = 0.0, 0
+        for worker in self.roster:
+            if worker.accepting:
+                workers += 1
+                hours += worker.hours_per_day * (
+                    1.0 if worker.hired_at <= experienced else careers.productivity(worker, now)
+                )
+        self.metrics.hours_idle(now, hours, workers)
 
     def supervision_coverage(self) -> float:
         """Share of caseworkers in post that the supervisors can cover (1 without a block)."""
@@ -520,6 +551,9 @@ class CaseloadModel:
             worker.hours_left = 0.0
 
     def _end_of_day(self, day: int) -> None:
+        if self._steady_staff:
+            self._steady_end_of_day(day)
+            return
         now, metrics, careers, strain = self.env.now, self.metrics, self.careers, self.strain
         self._days_done = day + 1
         worked = day % 7 < self.scenario.workforce.working_days_per_week
@@ -559,7 +593,7 @@ class CaseloadModel:
             vacancies,
             self.costs.caseworker_per_day * in_post + self.costs.other_staff_per_day,
         )
-        mean_caseload = float(np.mean(caseloads)) if caseloads else math.nan
+        mean_caseload = sum(caseloads) / len(caseloads) if caseloads else math.nan
         if self.policy.observe_caseload(mean_caseload):
             self._update_thresholds()
         flows = metrics.end_of_day()
@@ -588,6 +622,29 @@ class CaseloadModel:
             )
         for worker in quitters:
             self._quit(worker)
+
+    def _steady_end_of_day(self, day: int) -> None:
+        """:meth:`_end_of_day` for a staff that never changes (no strain, no turnover, no
+        gatekeeping, no daily series): the same readings, without the per-worker dynamics."""
+        now, metrics = self.env.now, self.metrics
+        self._days_done = day + 1
+        metrics.end_of_day()
+        if now <= metrics.warmup:
+            return
+        caseloads = metrics.caseloads
+        workers = self.roster.workers
+        over = 0
+        for worker in workers:
+            caseloads[len(worker.cases)] += 1
+            over += worker.over_cap()
+            metrics.tenure_sum += now - worker.hired_at
+        count = len(workers)
+        metrics.worker_days_over_cap += over
+        metrics.staff_days += count
+        metrics.position_days += len(self.roster.positions)
+        metrics.salary_cost += (
+            self.costs.caseworker_per_day * count + self.costs.other_staff_per_day
+        )
 
     # ------------------------------------------------------------------ turnover and hiring
 

@@ -30,6 +30,8 @@ class ReferralState(StrEnum):
     CLOSED = "closed"
     SENT_OUT = "sent_out"
 
+    __hash__ = str.__hash__  # Enum's own hash is a Python call; states are counted per event
+
 
 class Subject:
     """A person at risk: latent tier, signals (sorted by time) and their referrals."""

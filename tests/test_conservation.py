@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+import pytest
 from conftest import small_office_data
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -181,3 +182,21 @@ def test_every_signal_ends_caught_or_as_one_harm():
             assert signal.time < signal.caught_at <= signal.time + window
     assert summary.caught == sum(s.caught_at is not None for s in signals.values())
     assert summary.missed == sum(harms.values())
+
+
+def test_log_histogram_keeps_mean_exact_and_quantiles_to_one_percent():
+    from sim.metrics import LogHistogram
+
+    rng = np.random.default_rng(1)
+    values = np.concatenate([np.zeros(300), rng.lognormal(1.0, 1.5, 5000)])
+    histogram = LogHistogram()
+    for value in values:
+        histogram.add(float(value))
+    assert histogram.mean() == pytest.approx(values.mean(), rel=1e-12)
+    for q in (0.05, 0.5, 0.9, 0.99):
+        exact = float(np.quantile(values, q, method="inverted_cdf"))
+        if exact == 0.0:
+            assert histogram.quantile(q) == 0.0
+        else:
+            assert histogram.quantile(q) == pytest.approx(exact, rel=1.01e-2)
+    assert len(histogram.bins) < 2_000

@@ -1,0 +1,58 @@
+"""The shortcuts the model takes when nothing changes give the very same results."""
+
+from __future__ import annotations
+
+import math
+
+from conftest import mmc_data, small_office_data
+
+import sim
+from sim.model import CaseloadModel
+
+
+def same(a: sim.ReplicationSummary, b: sim.ReplicationSummary) -> None:
+    for name, value in a.as_dict().items():
+        other = getattr(b, name)
+        if isinstance(value, float) and math.isnan(value):
+            assert math.isnan(other), name
+        else:
+            assert value == other, (name, value, other)
+
+
+def run(scenario: sim.Scenario, **flags) -> sim.ReplicationSummary:
+    model = CaseloadModel(scenario, seed=4)
+    for name, value in flags.items():
+        setattr(model, name, value)
+    return model.run().summary
+
+
+def test_steady_staff_end_of_day_matches_the_full_one():
+    scenario = sim.validate_scenario(
+        small_office_data(**{"workforce.caseworkers": 3, "caps.overflow": "over_cap"})
+    )
+    fast = CaseloadModel(scenario, seed=4)
+    assert fast._steady_staff
+    summary = fast.run().summary
+    assert summary.worker_days_over_cap_share > 0
+    same(summary, run(scenario, _steady_staff=False))
+
+
+def test_idle_working_days_count_the_same_hours():
+    scenario = sim.validate_scenario(mmc_data(3, 0.7, horizon=300.0, warmup=20.0))
+    fast = CaseloadModel(scenario, seed=4)
+    assert fast._nothing_to_do
+    summary = fast.run().summary
+    assert summary.hours_available > 0
+    same(summary, run(scenario, _nothing_to_do=False))
+
+
+def test_shortcuts_are_off_when_something_changes():
+    changes = [
+        {"strain": {}},
+        {"turnover": {"annual_rate": 0.2}},
+        {"policies": {"gatekeeping": {"trigger_caseload": 10, "release_caseload": 5}}},
+    ]
+    for change in changes:
+        model = CaseloadModel(sim.validate_scenario(small_office_data(**change)))
+        assert not model._steady_staff, change
+    assert not CaseloadModel(sim.validate_scenario(small_office_data()))._nothing_to_do
