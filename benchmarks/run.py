@@ -188,12 +188,12 @@ def main() -> None:
         scenarios[name] = scenario
         runs = [one_run(scenario) for _ in range(repeats)]
         best = min(runs, key=lambda r: r["seconds"])
-        memory = peak_memory(scenario)
+        peak = peak_memory(scenario)
         print(
             f"{name:<36}{best['seconds']:>8.2f}{best['seconds'] / budget:>9.2f}"
             f"{best['referrals'] / best['seconds']:>13,.0f}"
             f"{best['worker_days'] / best['seconds']:>15,.0f}"
-            f"{best['events']:>10,}{memory:>9.1f}"
+            f"{best['events']:>10,}{peak:>9.1f}"
         )
 
     print()
