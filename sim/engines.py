@@ -46,23 +46,18 @@ def run_task(task: Task) -> dict[str, Any]:
     try:
         scenario = apply_overrides(validate_scenario(task.scenario), task.changes)
         summary = run_replication(scenario, task.replication, task.seed).summary.as_dict()
-    except ScenarioError as exc:
-        return {
-            **row,
-            "status": "failed",
-            "error": exc.problem if exc.field is None else f"{exc.field}: {exc.problem}",
-            **dict.fromkeys(FIGURES, math.nan),
-        }
+    except ScenarioError as exc:  # a point's values that the scenario refuses
+        message = exc.problem if exc.field is None else f"{exc.field}: {exc.problem}"
+        return _failed(row, message)
     except Exception as exc:  # a run that raises is recorded, and the sweep goes on
         last = traceback.extract_tb(exc.__traceback__)[-1]
         where = f" ({os.path.basename(last.filename)}:{last.lineno})"
-        return {
-            **row,
-            "status": "failed",
-            "error": f"{type(exc).__name__}: {exc}{where}",
-            **dict.fromkeys(FIGURES, math.nan),
-        }
+        return _failed(row, f"{type(exc).__name__}: {exc}{where}")
     return {**row, **summary}
+
+
+def _failed(row: dict[str, Any], message: str) -> dict[str, Any]:
+    return {**row, "status": "failed", "error": message, **dict.fromkeys(FIGURES, math.nan)}
 
 
 def run_tasks(

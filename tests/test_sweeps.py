@@ -322,3 +322,20 @@ def test_a_killed_worker_process_is_reported_and_the_sweep_resumes(tmp_path, mon
     resumed = runner.invoke(main, ["sweep", str(path), *options, "--resume"])
     assert resumed.exit_code == 0, resumed.output
     assert len(sim.load_results(out)) == 8
+
+
+def test_an_exception_inside_a_run_is_recorded_with_where_it_came_from(tmp_path, monkeypatch):
+    real = sim.engines.run_replication
+
+    def breaks_on_replication_1(scenario, replication, seed):
+        if replication == 1:
+            raise RuntimeError("the model broke")
+        return real(scenario, replication, seed)
+
+    monkeypatch.setattr(sim.engines, "run_replication", breaks_on_replication_1)
+    plan = sim.load_sweep(write_sweep(tmp_path, SMALL))
+    report = sim.run_sweep(plan, tmp_path / "out", engine="serial")
+    assert (report.ran, report.failed) == (8, 4)
+    failed = sim.load_results(tmp_path / "out").query("status == 'failed'")
+    assert set(failed.replication) == {1}
+    assert failed.error.str.startswith("RuntimeError: the model broke (test_sweeps.py:").all()
