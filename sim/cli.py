@@ -21,6 +21,7 @@ from . import __version__
 from .design import load_sweep
 from .engines import ENGINES
 from .errors import ScenarioError
+from .guards import check_size
 from .metrics import FIGURES
 from .report import render_report
 from .results import load_results, summarise_results
@@ -108,6 +109,9 @@ def validate(scenario_file: str) -> None:
     metavar="KEY=VALUE",
     help="Change a scenario field, e.g. --set workforce.caseworkers=12 (repeatable).",
 )
+@click.option(
+    "--allow-large", is_flag=True, help="Run even if one replication would be absurdly large."
+)
 def run_command(
     scenario_file: str,
     reps: int | None,
@@ -117,9 +121,14 @@ def run_command(
     timeseries: str | None,
     replications_out: str | None,
     overrides: tuple[str, ...],
+    allow_large: bool,
 ) -> None:
     """Run a scenario and print its outcomes with 95% confidence intervals."""
     scenario = _load(scenario_file, overrides)
+    try:
+        check_size(scenario, scenario_file, allow_large=allow_large)
+    except ScenarioError as exc:
+        _fail(str(exc))
     for target in (out, timeseries, replications_out):
         if target is not None and not Path(target).parent.is_dir():
             _fail(f"{target}: the folder {str(Path(target).parent)!r} does not exist")

@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import MINIMAL, ROOT
 
+import sim
 from sim.cli import main
 
 CORPUS = sorted((ROOT / "tests" / "bad_inputs").glob("*.yaml"))
@@ -141,3 +142,27 @@ def test_installed_command_end_to_end():
     assert completed.stdout == ""
     assert completed.stderr.count("\n") == 1
     assert "caps.count" in completed.stderr and "Traceback" not in completed.stderr
+
+
+def test_an_absurdly_large_run_is_refused_with_an_estimate(tmp_path):
+    text = MINIMAL.read_text().replace("rate_per_year: 600", "rate_per_year: 1000000000")
+    path = tmp_path / "billion.yaml"
+    path.write_text(text)
+    result = CliRunner().invoke(main, ["run", str(path), "--reps", "1"])
+    assert result.exit_code == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"caseload: {path}: case_types: ")
+    assert "got about 2,000,000,000" in line and "--allow-large" in line
+
+
+def test_the_size_guard_counts_referrals_and_worker_days():
+    from sim.guards import MAX_WORKER_DAYS, check_size, estimate_size
+
+    scenario = sim.load_scenario(MINIMAL)
+    size = estimate_size(scenario)
+    assert size.referrals == pytest.approx(600 * 730 / 365)
+    assert size.worker_days == 12 * 730
+    huge = sim.apply_overrides(scenario, {"workforce.caseworkers": MAX_WORKER_DAYS // 730 + 1})
+    with pytest.raises(sim.ScenarioError, match="caseworker-days"):
+        check_size(huge, "x.yaml")
+    assert check_size(huge, "x.yaml", allow_large=True).worker_days > MAX_WORKER_DAYS

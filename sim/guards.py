@@ -1,0 +1,57 @@
+"""Runaway guards: refuse a run whose size is absurd before it starts, with an estimate.
+
+A scenario with a billion referrals a year validates (every field is in range)
+but would run for days and exhaust memory. The estimate is what the run would
+simulate per replication; above the limits the command stops with the estimate
+and the option that overrides it (``--allow-large``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import ScenarioError
+from .scenario import Scenario
+
+__all__ = ["MAX_REFERRALS", "MAX_WORKER_DAYS", "SizeEstimate", "check_size", "estimate_size"]
+
+MAX_REFERRALS = 5_000_000
+"""Referrals per replication above which a run is refused without ``--allow-large``."""
+MAX_WORKER_DAYS = 20_000_000
+"""Caseworker-days per replication above which a run is refused without ``--allow-large``."""
+
+
+@dataclass(frozen=True)
+class SizeEstimate:
+    """What one replication would simulate (surges and seasonality at their peak ignored)."""
+
+    referrals: float
+    worker_days: float
+
+
+def estimate_size(scenario: Scenario) -> SizeEstimate:
+    years = scenario.horizon_days / 365.0
+    referrals = sum(ct.arrivals.rate_per_year for ct in scenario.case_types) * years
+    return SizeEstimate(referrals, scenario.staffing.caseworkers * scenario.horizon_days)
+
+
+def check_size(scenario: Scenario, source: str, *, allow_large: bool = False) -> SizeEstimate:
+    """Raise a one-line :class:`ScenarioError` if one replication would be absurdly large."""
+    size = estimate_size(scenario)
+    if allow_large:
+        return size
+    if size.referrals > MAX_REFERRALS:
+        raise ScenarioError(
+            source,
+            "case_types",
+            f"expected at most {MAX_REFERRALS:,} referrals per replication, got about "
+            f"{size.referrals:,.0f} (rates x horizon); add --allow-large to run it anyway",
+        )
+    if size.worker_days > MAX_WORKER_DAYS:
+        raise ScenarioError(
+            source,
+            "workforce.caseworkers",
+            f"expected at most {MAX_WORKER_DAYS:,} caseworker-days per replication, got "
+            f"{size.worker_days:,.0f}; add --allow-large to run it anyway",
+        )
+    return size
