@@ -271,6 +271,9 @@ SWEEP_OUTCOMES = (
     help="Write a shard every this many rows (and at least every 30 s).",
 )
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option(
+    "--allow-large", is_flag=True, help="Run even if one replication would be absurdly large."
+)
 def sweep_command(
     sweep_file: str,
     out: str,
@@ -280,10 +283,12 @@ def sweep_command(
     resume: bool,
     shard_rows: int,
     no_progress: bool,
+    allow_large: bool,
 ) -> None:
     """Run every point and replication of a sweep into a results folder."""
     try:
         plan = load_sweep(sweep_file)
+        check_size(plan.base, sweep_file, allow_large=allow_large)
         click.echo(
             f"Sweep {plan.sweep.name!r}: {len(plan.design)} point(s) x "
             f"{plan.sweep.replications} replication(s), seed {plan.sweep.seed} "

@@ -339,3 +339,11 @@ def test_an_exception_inside_a_run_is_recorded_with_where_it_came_from(tmp_path,
     failed = sim.load_results(tmp_path / "out").query("status == 'failed'")
     assert set(failed.replication) == {1}
     assert failed.error.str.startswith("RuntimeError: the model broke (test_sweeps.py:").all()
+
+
+def test_an_absurd_sweep_base_is_refused_before_anything_runs(tmp_path):
+    sweep = {**SMALL, "overrides": {"case_types.0.arrivals.rate_per_year": 1e10}}
+    path = write_sweep(tmp_path, sweep)
+    result = CliRunner().invoke(main, ["sweep", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "--allow-large" in result.stderr
+    assert not (tmp_path / "out").exists()
