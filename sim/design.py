@@ -47,6 +47,8 @@ from .scenario import (
 __all__ = ["Factor", "Sweep", "SweepPlan", "Task", "load_sweep", "plan_sweep"]
 
 Scalar = float | int | str | bool
+MAX_POINTS = 1_000_000
+"""The most design points a sweep may have (a grid's size is the product of its levels)."""
 
 
 class Factor(BaseModel):
@@ -127,6 +129,11 @@ class Sweep(BaseModel):
                     raise FieldIssue(
                         ("factors", i, "levels"), "expected levels for a range in a grid design"
                     )
+            size = math.prod(len(f.values) if f.values else f.levels for f in self.factors)
+            if size > MAX_POINTS:
+                raise FieldIssue(
+                    ("factors",), f"expected a grid of at most {MAX_POINTS:,} points, got {size:,}"
+                )
         elif self.samples is None:
             raise FieldIssue(
                 ("samples",), f"expected the number of points for design: {self.design}"

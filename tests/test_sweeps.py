@@ -120,6 +120,16 @@ def test_list_design_takes_points_as_given():
         ({"factors": [{"path": "workforce.nosuch", "values": [1]}]}, "factors[0].path", "field"),
         ({"factors": [{"path": "strain.rise_per_day", "values": [1]}]}, "factors[0].path", "add"),
         ({"design": "list"}, "points", "list of points"),
+        (
+            {
+                "factors": [
+                    {"path": f"case_types.0.{f}", "values": list(range(200))}
+                    for f in ("work_hours", "weight", "risk_window_days")
+                ]
+            },
+            "factors",
+            "at most 1,000,000 points, got 8,000,000",
+        ),
         ({"replications": 0, "factors": SMALL["factors"]}, "replications", "greater than"),
     ],
 )
