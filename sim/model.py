@@ -411,8 +411,7 @@ class CaseloadModel:
         if old is not None:
             counts[old] -= 1
         counts[state] += 1
-        referral.state = state
-        referral.history.append((now, state))
+        referral.move(state, now)
         waiting, open_ = ReferralState.WAITING, ReferralState.OPEN
         if old is waiting or state is waiting:
             self.metrics.waiting.set(now, counts[waiting])
@@ -475,15 +474,9 @@ class CaseloadModel:
         """A working day in a model whose cases need no work and whose workers do not tire:
         only the hours available are counted."""
         now, careers = self.env.now, self.careers
-        experienced = now - careers.hiring.experience_days
-        hours, workers = 0.0, 0
-        for worker in self.roster:
-            if worker.accepting:
-                workers += 1
-                hours += worker.hours_per_day * (
-                    1.0 if worker.hired_at <= experienced else careers.productivity(worker, now)
-                )
-        self.metrics.hours_idle(now, hours, workers)
+        taking = [worker for worker in self.roster if worker.accepting]
+        hours = sum(worker.hours_per_day * careers.productivity(worker, now) for worker in taking)
+        self.metrics.hours_idle(now, hours, len(taking))
 
     def supervision_coverage(self) -> float:
         """Share of caseworkers in post that the supervisors can cover (1 without a block)."""
@@ -626,25 +619,14 @@ class CaseloadModel:
     def _steady_end_of_day(self, day: int) -> None:
         """:meth:`_end_of_day` for a staff that never changes (no strain, no turnover, no
         gatekeeping, no daily series): the same readings, without the per-worker dynamics."""
-        now, metrics = self.env.now, self.metrics
+        now, metrics, roster = self.env.now, self.metrics, self.roster
         self._days_done = day + 1
+        for worker in roster:
+            metrics.staff_day(now, 0.0, False, now - worker.hired_at)
+            metrics.worker_day(now, len(worker.cases), worker.over_cap())
+        salaries = self.costs.caseworker_per_day * len(roster) + self.costs.other_staff_per_day
+        metrics.positions_day(now, len(roster.positions), 0, salaries)
         metrics.end_of_day()
-        if now <= metrics.warmup:
-            return
-        caseloads = metrics.caseloads
-        workers = self.roster.workers
-        over = 0
-        for worker in workers:
-            caseloads[len(worker.cases)] += 1
-            over += worker.over_cap()
-            metrics.tenure_sum += now - worker.hired_at
-        count = len(workers)
-        metrics.worker_days_over_cap += over
-        metrics.staff_days += count
-        metrics.position_days += len(self.roster.positions)
-        metrics.salary_cost += (
-            self.costs.caseworker_per_day * count + self.costs.other_staff_per_day
-        )
 
     # ------------------------------------------------------------------ turnover and hiring
 

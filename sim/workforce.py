@@ -186,25 +186,13 @@ class Roster:
         return worker.load if self._weighted else len(worker.cases)
 
     def least_loaded_with_room(self, weight: float) -> Worker | None:
-        """The least-loaded worker who can take a case of ``weight``, if any.
-
-        :meth:`Worker.has_room` written out: this runs on every arrival and closure.
-        """
+        """The least-loaded worker who can take a case of ``weight``, if any."""
         best, best_load = None, float("inf")
         weighted = self._weighted
         for worker in self.workers:
-            cases = worker.cases
-            load = worker.load if weighted else len(cases)
-            if load >= best_load or not worker.accepting:
-                continue
-            if cases:
-                cap = worker.count_cap
-                if cap is not None and len(cases) >= cap:
-                    continue
-                cap = worker.weighted_cap
-                if cap is not None and worker.load + weight > cap + _EPS:
-                    continue
-            best, best_load = worker, load
+            load = worker.load if weighted else len(worker.cases)
+            if load < best_load and worker.has_room(weight):
+                best, best_load = worker, load
         return best
 
     def least_loaded(self) -> Worker | None:

@@ -19,31 +19,27 @@ def same(a: sim.ReplicationSummary, b: sim.ReplicationSummary) -> None:
             assert value == other, (name, value, other)
 
 
-def run(scenario: sim.Scenario, **flags) -> sim.ReplicationSummary:
-    model = CaseloadModel(scenario, seed=4)
-    for name, value in flags.items():
-        setattr(model, name, value)
-    return model.run().summary
+def with_and_without(scenario: sim.Scenario, shortcut: str) -> sim.ReplicationSummary:
+    """Run with the model's ``shortcut`` taken and with it forced off; same summary."""
+    fast = CaseloadModel(scenario, seed=4)
+    assert getattr(fast, shortcut), f"the scenario must take {shortcut}"
+    full = CaseloadModel(scenario, seed=4)
+    setattr(full, shortcut, False)
+    summary = fast.run().summary
+    same(summary, full.run().summary)
+    return summary
 
 
 def test_steady_staff_end_of_day_matches_the_full_one():
     scenario = sim.validate_scenario(
         small_office_data(**{"workforce.caseworkers": 3, "caps.overflow": "over_cap"})
     )
-    fast = CaseloadModel(scenario, seed=4)
-    assert fast._steady_staff
-    summary = fast.run().summary
-    assert summary.worker_days_over_cap_share > 0
-    same(summary, run(scenario, _steady_staff=False))
+    assert with_and_without(scenario, "_steady_staff").worker_days_over_cap_share > 0
 
 
 def test_idle_working_days_count_the_same_hours():
     scenario = sim.validate_scenario(mmc_data(3, 0.7, horizon=300.0, warmup=20.0))
-    fast = CaseloadModel(scenario, seed=4)
-    assert fast._nothing_to_do
-    summary = fast.run().summary
-    assert summary.hours_available > 0
-    same(summary, run(scenario, _nothing_to_do=False))
+    assert with_and_without(scenario, "_nothing_to_do").hours_available > 0
 
 
 def test_shortcuts_are_off_when_something_changes():
