@@ -17,24 +17,20 @@ import time
 from pathlib import Path
 
 import sim
-from sim.design import Sweep, plan_sweep
 from sim.engines import default_jobs
 
 MINIMAL = Path(__file__).resolve().parent.parent / "scenarios" / "minimal.yaml"
 
 
 def sweep_plan(replications: int, horizon: float) -> sim.design.SweepPlan:
-    sweep = Sweep.model_validate(
-        {
-            "name": "bench",
-            "base": str(MINIMAL),
-            "replications": replications,
-            "seed": 1,
-            "factors": [{"path": "workforce.caseworkers", "values": [10, 12, 14, 16]}],
-            "overrides": {"horizon_days": horizon, "warmup_days": min(180.0, horizon / 2)},
-        }
+    return sim.sweep_over(
+        sim.load_scenario(MINIMAL),
+        name="bench",
+        replications=replications,
+        seed=1,
+        factors=[{"path": "workforce.caseworkers", "values": [10, 12, 14, 16]}],
+        overrides={"horizon_days": horizon, "warmup_days": min(180.0, horizon / 2)},
     )
-    return plan_sweep(sweep, sim.load_scenario(MINIMAL))
 
 
 def timed(plan, engine: str, jobs: int, scheduler: str | None = None) -> float:

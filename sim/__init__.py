@@ -10,7 +10,7 @@ The Python API, used by the command line and by notebooks alike::
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .design import load_sweep
+from .design import load_sweep, sweep_over
 from .errors import ScenarioError
 from .metrics import FIGURES, ReplicationSummary
 from .model import CaseloadModel, ReplicationOutput
@@ -45,5 +45,6 @@ __all__ = [
     "run_sweep",
     "staffing_standards",
     "summarise_results",
+    "sweep_over",
     "validate_scenario",
 ]

@@ -44,7 +44,7 @@ from .scenario import (
     load_yaml,
 )
 
-__all__ = ["Factor", "Sweep", "SweepPlan", "Task", "load_sweep", "plan_sweep"]
+__all__ = ["Factor", "Sweep", "SweepPlan", "Task", "load_sweep", "plan_sweep", "sweep_over"]
 
 Scalar = float | int | str | bool
 MAX_POINTS = 1_000_000
@@ -227,13 +227,28 @@ def load_sweep(path: str | Path) -> SweepPlan:
     if not isinstance(data, dict):
         kind = "an empty file" if data is None else type(data).__name__
         raise ScenarioError(source, None, f"expected a mapping of sweep fields, got {kind}")
-    try:
-        sweep = Sweep.model_validate(data)
-    except ValidationError as exc:
-        raise _as_scenario_error(exc, source, data) from None
+    sweep = _validate(data, source)
     base_path = (Path(path).parent / sweep.base).resolve()
     base = load_scenario(base_path)
     return plan_sweep(sweep, base, source, Path(path).read_text(encoding="utf-8"))
+
+
+def sweep_over(base: Scenario, **fields: Any) -> SweepPlan:
+    """A sweep over a scenario already in memory (notebooks, tests, benchmarks).
+
+    ``fields`` are those of a sweep file except ``base``, e.g.
+    ``sweep_over(scenario, replications=5, factors=[{"path": "intake.threshold",
+    "values": [0.3, 0.5]}])``; they are validated with the same one-line errors.
+    """
+    data = {"name": base.name, "base": "<in memory>", **fields}
+    return plan_sweep(_validate(data, "<sweep>"), base)
+
+
+def _validate(data: dict[str, Any], source: str) -> Sweep:
+    try:
+        return Sweep.model_validate(data)
+    except ValidationError as exc:
+        raise _as_scenario_error(exc, source, data) from None
 
 
 def plan_sweep(sweep: Sweep, base: Scenario, source: str = "<sweep>", text: str = "") -> SweepPlan:

@@ -188,9 +188,8 @@ class Roster:
     def least_loaded_with_room(self, weight: float) -> Worker | None:
         """The least-loaded worker who can take a case of ``weight``, if any."""
         best, best_load = None, float("inf")
-        weighted = self._weighted
         for worker in self.workers:
-            load = worker.load if weighted else len(worker.cases)
+            load = self._load(worker)
             if load < best_load and worker.has_room(weight):
                 best, best_load = worker, load
         return best

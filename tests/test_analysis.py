@@ -18,7 +18,6 @@ from sim.analysis import (
     pareto_frontier,
     prim_box,
 )
-from sim.design import Sweep, plan_sweep
 
 
 def test_pareto_frontier_of_a_known_table():
@@ -91,17 +90,14 @@ def test_prim_finds_the_bad_corner():
 def crn_sweep(tmp_path_factory):
     """A real sweep: two staffing levels, common random numbers."""
     base = sim.validate_scenario(small_office_data(**{"horizon_days": 300.0}))
-    sweep = Sweep.model_validate(
-        {
-            "name": "crn",
-            "base": "x.yaml",
-            "replications": 12,
-            "seed": 3,
-            "factors": [{"path": "workforce.caseworkers", "values": [4, 5]}],
-        }
+    plan = sim.sweep_over(
+        base,
+        replications=12,
+        seed=3,
+        factors=[{"path": "workforce.caseworkers", "values": [4, 5]}],
     )
     out = tmp_path_factory.mktemp("crn") / "out"
-    sim.run_sweep(plan_sweep(sweep, base), out, engine="serial")
+    sim.run_sweep(plan, out, engine="serial")
     return sim.load_results(out)
 
 

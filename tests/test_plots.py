@@ -8,27 +8,23 @@ from conftest import small_office_data
 
 import sim
 from sim import plots
-from sim.design import Sweep, plan_sweep
 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     base = sim.validate_scenario(small_office_data(**{"horizon_days": 200.0}))
-    sweep = Sweep.model_validate(
-        {
-            "name": "plots",
-            "base": "x.yaml",
-            "replications": 3,
-            "seed": 2,
-            "factors": [
-                {"path": "workforce.caseworkers", "values": [3, 5, 7]},
-                {"path": "intake.threshold", "values": [0.3, 0.6]},
-            ],
-            "overrides": {"budget": {"caseworker_cost": 60000.0}},
-        }
+    plan = sim.sweep_over(
+        base,
+        replications=3,
+        seed=2,
+        factors=[
+            {"path": "workforce.caseworkers", "values": [3, 5, 7]},
+            {"path": "intake.threshold", "values": [0.3, 0.6]},
+        ],
+        overrides={"budget": {"caseworker_cost": 60000.0}},
     )
     out = tmp_path_factory.mktemp("plots") / "out"
-    sim.run_sweep(plan_sweep(sweep, base), out, engine="serial")
+    sim.run_sweep(plan, out, engine="serial")
     return sim.load_results(out)
 
 

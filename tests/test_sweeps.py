@@ -18,7 +18,6 @@ from conftest import ROOT, small_office_data
 
 import sim
 from sim.cli import main
-from sim.design import Sweep, plan_sweep
 from sim.errors import ScenarioError
 
 EXAMPLE = ROOT / "scenarios" / "sweeps" / "budget_vs_threshold.yaml"
@@ -48,8 +47,7 @@ SMALL = {
 
 
 def plan(**sweep) -> sim.design.SweepPlan:
-    base = sim.validate_scenario(small_office_data())
-    return plan_sweep(Sweep.model_validate({"name": "t", "base": "x.yaml", **sweep}), base)
+    return sim.sweep_over(sim.validate_scenario(small_office_data()), **sweep)
 
 
 def test_grid_has_the_product_of_the_levels():
