@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import gc
 import re
+import sys
 import time
 import tracemalloc
 from pathlib import Path
@@ -32,6 +33,10 @@ import sim
 from sim.model import CaseloadModel
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from queueing_theory import mmc_data  # noqa: E402
+
 CALIBRATED = ("child_protection", "probation", "england_child_protection", "public_defender")
 THREE_YEARS = 1095.0
 
@@ -139,30 +144,8 @@ def idiomatic_mmc(servers: int, rho: float, customers: int, seed: int = 1) -> fl
 
 
 def mmc_scenario(servers: int, rho: float, days: float) -> sim.Scenario:
-    return sim.validate_scenario(
-        {
-            "name": "mmc",
-            "horizon_days": days,
-            "warmup_days": 0.0,
-            "risk": {
-                "tiers": [
-                    {"name": "low", "signals_per_year": 0.0},
-                    {"name": "high", "signals_per_year": 0.0},
-                ]
-            },
-            "intake": {"auc": 0.5, "threshold": 0.0},
-            "case_types": [
-                {
-                    "name": "customer",
-                    "arrivals": {"rate_per_year": rho * servers * 365.0},
-                    "risk_mix": {"low": 0.5, "high": 0.5},
-                    "duration": {"distribution": "exponential", "mean": 1.0},
-                }
-            ],
-            "caps": {"count": 1, "overflow": "wait"},
-            "workforce": {"caseworkers": servers, "hours_per_day": 8.0, "working_days_per_week": 7},
-        }
-    )
+    """The M/M/c scenario of the queueing tests (tests/queueing_theory.py), from day 0."""
+    return sim.validate_scenario(mmc_data(servers, rho, horizon=days, warmup=0.0))
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from queueing_theory import mmc_data  # noqa: F401  (shared with benchmarks/run.py)
 
 import sim
 
@@ -32,47 +33,6 @@ def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
         else:
             node[last] = value
     return data
-
-
-def mmc_data(
-    servers: int,
-    rho: float,
-    *,
-    mean_service: float = 1.0,
-    horizon: float = 2100.0,
-    warmup: float = 100.0,
-) -> dict[str, Any]:
-    """An M/M/c queue as a scenario: count cap 1, exponential case life, no work, no risk.
-
-    Arrivals are Poisson at ``rho * servers / mean_service`` per day; a case occupies
-    its worker for an exponential time of mean ``mean_service`` days from assignment;
-    workers work every day and no contact or case work can delay a closure.
-    """
-    per_day = rho * servers / mean_service
-    return {
-        "name": f"mmc_{servers}_{rho}",
-        "horizon_days": horizon,
-        "warmup_days": warmup,
-        "replications": 30,
-        "seed": 7,
-        "risk": {
-            "tiers": [
-                {"name": "low", "signals_per_year": 0.0},
-                {"name": "high", "signals_per_year": 0.0},
-            ]
-        },
-        "intake": {"auc": 0.5, "threshold": 0.0},
-        "case_types": [
-            {
-                "name": "customer",
-                "arrivals": {"rate_per_year": per_day * 365.0},
-                "risk_mix": {"low": 0.5, "high": 0.5},
-                "duration": {"distribution": "exponential", "mean": mean_service},
-            }
-        ],
-        "caps": {"count": 1, "overflow": "wait"},
-        "workforce": {"caseworkers": servers, "hours_per_day": 8.0, "working_days_per_week": 7},
-    }
 
 
 def small_office_data(**changes: Any) -> dict[str, Any]:
