@@ -88,10 +88,6 @@ def memory(scenario: sim.Scenario, timeseries: bool = False) -> tuple[float, flo
     return held / 1e6, peak / 1e6
 
 
-def peak_memory(scenario: sim.Scenario) -> float:
-    return memory(scenario)[1]
-
-
 def at_horizon(scenario: sim.Scenario, days: float) -> sim.Scenario:
     return sim.apply_overrides(
         scenario, {"horizon_days": days, "warmup_days": min(365.0, days / 3)}
@@ -171,7 +167,7 @@ def main() -> None:
         scenarios[name] = scenario
         runs = [one_run(scenario) for _ in range(repeats)]
         best = min(runs, key=lambda r: r["seconds"])
-        peak = peak_memory(scenario)
+        _, peak = memory(scenario)
         print(
             f"{name:<36}{best['seconds']:>8.2f}{best['seconds'] / budget:>9.2f}"
             f"{best['referrals'] / best['seconds']:>13,.0f}"

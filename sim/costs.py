@@ -13,11 +13,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .casetypes import DAYS_PER_YEAR
 from .scenario import Scenario
 
-__all__ = ["CostRates"]
+__all__ = ["CostRates", "contracted_hours_per_year"]
 
-DAYS_PER_YEAR = 365.0
+
+def contracted_hours_per_year(scenario: Scenario) -> float:
+    """A caseworker's contracted hours a year.
+
+    ``hours_per_day * 365 * working_days_per_week / 7``: the overtime rate's base and
+    the standards' available hours per FTE.
+    """
+    staff = scenario.workforce
+    return staff.hours_per_day * DAYS_PER_YEAR * staff.working_days_per_week / 7
 
 
 @dataclass(frozen=True)
@@ -34,8 +43,8 @@ class CostRates:
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> CostRates:
-        budget, staff, staffing = scenario.budget, scenario.workforce, scenario.staffing
-        hours_per_year = staff.hours_per_day * DAYS_PER_YEAR * staff.working_days_per_week / 7
+        budget, staffing = scenario.budget, scenario.staffing
+        hours_per_year = contracted_hours_per_year(scenario)
         return cls(
             caseworker_per_day=budget.caseworker_cost / DAYS_PER_YEAR,
             other_staff_per_day=(

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .casetypes import DAYS_PER_YEAR
 from .randomness import Purpose, RandomStreams
 from .scenario import Scenario
 from .workforce import Worker
 
 __all__ = ["Careers", "UniformTape"]
-
-DAYS_PER_YEAR = 365.0
 
 
 class UniformTape:

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .casetypes import DAYS_PER_YEAR
+from .costs import contracted_hours_per_year
 from .scenario import CaseType, Scenario, apply_overrides
 
 __all__ = [
@@ -39,8 +41,6 @@ __all__ = [
     "hours_per_case",
     "staffing_standards",
 ]
-
-DAYS_PER_YEAR = 365.0
 
 
 @dataclass(frozen=True)
@@ -181,12 +181,6 @@ class StandardsReport:
         return pd.DataFrame(rows).set_index("case_type")
 
 
-def available_hours_per_fte(scenario: Scenario) -> float:
-    """Contracted hours a year: ``hours_per_day * 365 * working_days_per_week / 7``."""
-    staff = scenario.workforce
-    return staff.hours_per_day * DAYS_PER_YEAR * staff.working_days_per_week / 7.0
-
-
 def _cap_of(scenario: Scenario, case_type: CaseType) -> CapStandard | None:
     standard = case_type.standard
     if standard is None:
@@ -216,9 +210,9 @@ def staffing_standards(scenario: Scenario, hours_per_year: float | None = None) 
         The scenario whose demand is measured.
     hours_per_year
         Available hours per FTE a year (default: the scenario's contracted hours,
-        :func:`available_hours_per_fte`; workload studies often use 2,080).
+        :func:`sim.costs.contracted_hours_per_year`; workload studies often use 2,080).
     """
-    available = available_hours_per_fte(scenario) if hours_per_year is None else hours_per_year
+    available = contracted_hours_per_year(scenario) if hours_per_year is None else hours_per_year
     if not available > 0:
         raise ValueError(f"hours_per_year: expected a number > 0, got {available}")
     rows = []
