@@ -133,3 +133,26 @@ def test_support_staff_absorb_delegable_case_work():
     assert low > 0
     _, low, _ = confidence_interval(alone.cases_closed_late_share - helped.cases_closed_late_share)
     assert low > 0
+
+
+def test_a_short_span_makes_strain_rise_faster():
+    """strain_penalty: with no supervisor, strain rises 1 + penalty times faster."""
+    strained = {"strain": {"absence_base": 0.0, "absence_at_burnout": 0.0}}
+    calm = sim.run(staffed(0, 0, **strained), replications=4, seed=4).replications
+    harsh_data = {**strained, "supervision.strain_penalty": 2.0}
+    harsh = sim.run(staffed(0, 0, **harsh_data), replications=4, seed=4).replications
+    _, low, _ = confidence_interval(harsh.strain_mean - calm.strain_mean)
+    assert low > 0
+
+
+def test_support_staff_with_fewer_hours_absorb_less():
+    heavy = {"case_types.0.work_hours": 60.0, "support": {"delegable_share": 0.5}}
+    full = sim.run(staffed(2, 1, **heavy), replications=4, seed=4).replications
+    part = sim.run(
+        staffed(2, 1, **heavy, **{"workforce.support_hours_per_day": 1.0}),
+        replications=4,
+        seed=4,
+    ).replications
+    late = part.cases_closed_late_share - full.cases_closed_late_share
+    _, low, _ = confidence_interval(late)
+    assert low > 0
