@@ -304,6 +304,7 @@ class CaseloadModel:
                 self._at(time, self._on_signal, signal)
         if len(subject.signals) > 1:
             subject.signals.sort(key=_signal_time)
+        subject.signals_set()
         return referral
 
     def _receive(self, referral: Referral) -> None:
@@ -781,6 +782,7 @@ class CaseloadModel:
     def _on_signal(self, event: simpy.Event) -> None:
         signal: Signal = event.value
         if signal.caught_at is not None:
+            signal.subject.signal_ended()
             return
         now = self.env.now
         current = signal.subject.current
@@ -789,6 +791,7 @@ class CaseloadModel:
         if with_provider and signal.detect_draw < self._external_detection:
             signal.caught_at = now
             self.metrics.catch(now)
+            signal.subject.signal_ended()
             return
         if signal.rereport_draw < self._rereport_probability:
             if state is ReferralState.WAITING:
@@ -801,15 +804,16 @@ class CaseloadModel:
 
     def _on_harm_due(self, event: simpy.Event) -> None:
         signal: Signal = event.value
-        if signal.caught_at is not None:
-            return
-        now = self.env.now
-        self.metrics.harm(now, harm_cause(signal, now))
-        current = signal.subject.current
-        if current.state is ReferralState.OPEN:  # secondary trauma for the worker
-            current.worker.strain = self.strain.after_harm(current.worker.strain)
-        if self.policy.harm(signal.subject.tier, now):
-            self._scandal()
+        subject = signal.subject
+        if signal.caught_at is None:
+            now = self.env.now
+            self.metrics.harm(now, harm_cause(signal, now))
+            current = subject.current
+            if current.state is ReferralState.OPEN:  # secondary trauma for the worker
+                current.worker.strain = self.strain.after_harm(current.worker.strain)
+            if self.policy.harm(subject.tier, now):
+                self._scandal()
+        subject.signal_ended()
 
     def _escalate(self, referral: Referral) -> None:
         """A re-report on a waiting case raises its score, and so its place in the queue."""

@@ -34,15 +34,37 @@ class ReferralState(StrEnum):
 
 
 class Subject:
-    """A person at risk: latent tier, signals (sorted by time) and their referrals."""
+    """A person at risk: latent tier, signals (sorted by time) and their referrals.
 
-    __slots__ = ("id", "referrals", "signals", "tier")
+    The subject reaches its referrals only while one of its signals is still to
+    play out (``pending``): a signal is the only thing that ever looks a subject's
+    referrals up again. Once none is left, :meth:`signal_ended` lets go of them,
+    so that a referral and its subject are freed as soon as nothing else holds
+    them instead of waiting, as a reference cycle, for Python's cyclic collector.
+    """
+
+    __slots__ = ("id", "pending", "referrals", "signals", "tier")
 
     def __init__(self, id: int, tier: int) -> None:
         self.id = id
         self.tier = tier
         self.signals: list[Signal] = []
         self.referrals: list[Referral] = []
+        self.pending = 0
+        """Signals that have not yet ended (been caught, or become harm)."""
+
+    def signals_set(self) -> None:
+        """All the subject's signals are in ``signals``: keep the referrals only if needed."""
+        self.pending = len(self.signals)
+        if not self.pending:
+            self.referrals = []
+
+    def signal_ended(self) -> None:
+        """One signal was caught or became harm; after the last, let go of the referrals."""
+        self.pending -= 1
+        if not self.pending:
+            self.signals = []
+            self.referrals = []
 
     @property
     def current(self) -> Referral:

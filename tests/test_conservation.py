@@ -160,19 +160,23 @@ def test_every_referral_is_in_exactly_one_state(variant, seed, replication, unti
 def test_every_signal_ends_caught_or_as_one_harm():
     """Each signal whose detection window ended was caught once or became one harm."""
     scenario = sim.validate_scenario(small_office_data(**{"warmup_days": 0.0}))
-    model = CaseloadModel(scenario, seed=3, records=True)
+    model = CaseloadModel(scenario, seed=3)
     harms = Counter()
-    on_harm_due = model._on_harm_due
+    signals = {}
+    on_signal, on_harm_due = model._on_signal, model._on_harm_due
+
+    def seeing(event):
+        signals[id(event.value)] = event.value
+        on_signal(event)
 
     def counting(event):
         if event.value.caught_at is None:
             harms[id(event.value)] += 1
         on_harm_due(event)
 
-    model._on_harm_due = counting
+    model._on_signal, model._on_harm_due = seeing, counting
     summary = model.run().summary
     window = scenario.risk.detection_window_days
-    signals = {id(s): s for r in model.referrals for s in r.subject.signals}
     ended = [s for s in signals.values() if s.time + window < scenario.horizon_days]
     assert len(ended) > 100, "the scenario must produce signals"
     for signal in ended:
