@@ -188,10 +188,14 @@ class Roster:
     def least_loaded_with_room(self, weight: float) -> Worker | None:
         """The least-loaded worker who can take a case of ``weight``, if any."""
         best, best_load = None, float("inf")
-        for worker in self.workers:
-            load = self._load(worker)
-            if load < best_load and worker.has_room(weight):
-                best, best_load = worker, load
+        if self._weighted:
+            for worker in self.workers:
+                if worker.load < best_load and worker.has_room(weight):
+                    best, best_load = worker, worker.load
+        else:  # the same scan by count, without a call per worker to read the load
+            for worker in self.workers:
+                if len(worker.cases) < best_load and worker.has_room(weight):
+                    best, best_load = worker, len(worker.cases)
         return best
 
     def least_loaded(self) -> Worker | None:
