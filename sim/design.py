@@ -63,14 +63,19 @@ class Factor(BaseModel):
 
     @model_validator(mode="after")
     def _values_or_range(self) -> Factor:
-        if (self.values is None) == (self.range is None):
-            raise FieldIssue(("values",), "expected either values or range (not both)")
+        if self.values is None and self.range is None:
+            raise FieldIssue(("values",), "expected values or a range, got neither")
+        if self.values is not None and self.range is not None:
+            raise FieldIssue(("values",), "expected values or a range, not both")
         if self.range is not None and not self.range[0] < self.range[1]:
             raise FieldIssue(
                 ("range",), f"expected [low, high] with low < high, got {list(self.range)}"
             )
         if self.levels is not None and self.range is None:
             raise FieldIssue(("levels",), "expected levels only with a range")
+        for i, value in enumerate(self.values or []):
+            if not _finite(value):
+                raise FieldIssue(("values", i), f"expected a finite number, got {value}")
         return self
 
     def grid_levels(self) -> list[Scalar]:
@@ -116,6 +121,16 @@ class Sweep(BaseModel):
         if self.design == "list":
             if not self.points:
                 raise FieldIssue(("points",), "expected a list of points for design: list")
+            if self.factors:
+                raise FieldIssue(
+                    ("factors",), "expected no factors with design: list (its points name them)"
+                )
+            for i, point in enumerate(self.points):
+                for key, value in point.items():
+                    if not _finite(value):  # NaN marks a path a point leaves out
+                        raise FieldIssue(
+                            ("points", i, key), f"expected a finite number, got {value}"
+                        )
             return self
         if not self.factors:
             raise FieldIssue(
@@ -123,6 +138,10 @@ class Sweep(BaseModel):
             )
         if self.points is not None:
             raise FieldIssue(("points",), "expected points only with design: list")
+        if self.samples is not None and self.design == "grid":
+            raise FieldIssue(
+                ("samples",), "expected samples only with design: lhs or sobol (a grid has levels)"
+            )
         if self.design == "grid":
             for i, factor in enumerate(self.factors):
                 if factor.range is not None and factor.levels is None:
@@ -220,17 +239,58 @@ def _missing(value: Any) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
+def _finite(value: Any) -> bool:
+    """False for a NaN or infinite number (YAML's ``.nan``, ``.inf``); True for anything else."""
+    return not isinstance(value, float) or math.isfinite(value)
+
+
 def load_sweep(path: str | Path) -> SweepPlan:
     """Load a sweep file, its base scenario and its design; one-line errors as for scenarios."""
     source = str(path)
-    data = load_yaml(path)
+    try:
+        data = load_yaml(path)
+    except OSError as exc:  # a name too long for the file system, say
+        raise ScenarioError(source, None, f"cannot read file: {exc.strerror or exc}") from None
     if not isinstance(data, dict):
         kind = "an empty file" if data is None else type(data).__name__
         raise ScenarioError(source, None, f"expected a mapping of sweep fields, got {kind}")
     sweep = _validate(data, source)
-    base_path = (Path(path).parent / sweep.base).resolve()
-    base = load_scenario(base_path)
+    base = _load_base(Path(path).parent, sweep.base, source)
     return plan_sweep(sweep, base, source, Path(path).read_text(encoding="utf-8"))
+
+
+def _load_base(folder: Path, given: str, source: str) -> Scenario:
+    """The base scenario, ``given`` relative to the sweep file's ``folder``.
+
+    A base that is missing or not a file is a problem of the sweep file's ``base``
+    field; a base file that is not a valid scenario is named with its own field.
+    """
+    path = folder / given
+    try:
+        found, is_file = path.exists(), path.is_file()
+    except (OSError, ValueError) as exc:  # too long a name, a NUL byte
+        raise ScenarioError(
+            source, "base", f"expected a scenario file, got {given!r} ({exc})"
+        ) from None
+    if not found:
+        raise ScenarioError(
+            source,
+            "base",
+            f"expected a scenario file (relative to the sweep file), got {given!r}: "
+            f"file not found ({path.resolve()})",
+        )
+    if not is_file:
+        raise ScenarioError(
+            source,
+            "base",
+            f"expected a scenario file, got {given!r}: a directory or special file",
+        )
+    try:
+        return load_scenario(path.resolve())
+    except ScenarioError as exc:
+        raise ScenarioError(
+            exc.source, exc.field, f"{exc.problem} (the base scenario of {source})"
+        ) from None
 
 
 def sweep_over(base: Scenario, **fields: Any) -> SweepPlan:
@@ -274,12 +334,16 @@ def _check_path(fields: Mapping[str, Any], dotted: str, source: str, where: str)
     parts = dotted.split(".")
     for depth, part in enumerate(parts):
         try:
+            if isinstance(node, list) and not part.isdigit():  # no negative index: -1 is a name
+                raise KeyError(part)
             node = node[int(part)] if isinstance(node, list) else node[part]
         except (KeyError, IndexError, ValueError, TypeError):
             known = ".".join(parts[:depth]) or "the scenario"
+            if isinstance(node, list):
+                items = f"items 0 to {len(node) - 1}" if node else "no items"
+                why = f"{known} has {items}, no {part!r}"
+            else:
+                why = f"no {part!r} in {known}; a section the base leaves out must be added to it"
             raise ScenarioError(
-                source,
-                where,
-                f"expected a field of the base scenario, got {dotted!r} "
-                f"(no {part!r} in {known}; a section the base leaves out must be added to it)",
+                source, where, f"expected a field of the base scenario, got {dotted!r} ({why})"
             ) from None

@@ -18,7 +18,6 @@ from conftest import ROOT, small_office_data
 
 import sim
 from sim.cli import main
-from sim.errors import ScenarioError
 
 EXAMPLE = ROOT / "scenarios" / "sweeps" / "budget_vs_threshold.yaml"
 
@@ -99,54 +98,8 @@ def test_list_design_takes_points_as_given():
     assert plan(design="list", points=points).changes(0) == {"workforce.caseworkers": 4}
 
 
-@pytest.mark.parametrize(
-    ("sweep", "field", "fragment"),
-    [
-        ({"design": "sobol", "samples": 10, "factors": SMALL["factors"]}, "samples", "power of 2"),
-        ({"design": "lhs", "factors": SMALL["factors"]}, "samples", "number of points"),
-        (
-            {"factors": [{"path": "intake.threshold", "range": [0.5, 0.2], "levels": 2}]},
-            "factors[0].range",
-            "low < high",
-        ),
-        (
-            {"factors": [{"path": "intake.threshold", "range": [0.2, 0.5]}]},
-            "factors[0].levels",
-            "levels",
-        ),
-        ({"factors": []}, "factors", "at least one factor"),
-        ({"factors": [{"path": "workforce.nosuch", "values": [1]}]}, "factors[0].path", "field"),
-        ({"factors": [{"path": "strain.rise_per_day", "values": [1]}]}, "factors[0].path", "add"),
-        ({"design": "list"}, "points", "list of points"),
-        (
-            {
-                "factors": [
-                    {"path": f"case_types.0.{f}", "values": list(range(200))}
-                    for f in ("work_hours", "weight", "risk_window_days")
-                ]
-            },
-            "factors",
-            "at most 1,000,000 points, got 8,000,000",
-        ),
-        ({"replications": 0, "factors": SMALL["factors"]}, "replications", "greater than"),
-    ],
-)
-def test_bad_sweep_files_get_one_line(tmp_path, sweep, field, fragment):
-    path = write_sweep(tmp_path, sweep)
-    result = CliRunner().invoke(main, ["sweep", str(path), "--out", str(tmp_path / "out")])
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and "Traceback" not in result.stderr
-    assert lines[0].startswith(f"caseload: {path}: {field}:"), lines[0]
-    assert fragment in lines[0]
-    assert not (tmp_path / "out").exists()
-
-
-def test_missing_base_scenario_names_the_file(tmp_path):
-    path = tmp_path / "sweep.yaml"
-    path.write_text(yaml.safe_dump({"name": "t", "base": "nowhere.yaml", **SMALL}))
-    with pytest.raises(ScenarioError, match=r"nowhere\.yaml: file not found"):
-        sim.load_sweep(path)
+# Bad sweep files (designs, factors, paths, the base scenario, overrides) are in the
+# corpus tests/bad_inputs/sweeps/, run by tests/test_sweep_faults.py.
 
 
 # ------------------------------------------------------------------ running
@@ -347,11 +300,3 @@ def test_an_exception_inside_a_run_is_recorded_with_where_it_came_from(tmp_path,
     failed = sim.load_results(tmp_path / "out").query("status == 'failed'")
     assert set(failed.replication) == {1}
     assert failed.error.str.startswith("RuntimeError: the model broke (test_sweeps.py:").all()
-
-
-def test_an_absurd_sweep_base_is_refused_before_anything_runs(tmp_path):
-    sweep = {**SMALL, "overrides": {"case_types.0.arrivals.rate_per_year": 1e10}}
-    path = write_sweep(tmp_path, sweep)
-    result = CliRunner().invoke(main, ["sweep", str(path), "--out", str(tmp_path / "out")])
-    assert result.exit_code == 2 and "--allow-large" in result.stderr
-    assert not (tmp_path / "out").exists()
