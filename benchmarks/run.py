@@ -1,17 +1,22 @@
 """The benchmark suite: the simulator measured against SimPy itself, side by side, in one run.
 
-Run:  python benchmarks/run.py [--quick]
+Run:  python benchmarks/run.py [--quick] [--repeats N]
 
-Everything is timed in this one process, one after the other, so the figures and
-their ratios are comparable on a shared, noisy machine:
+Everything is timed in this one process, so the figures and their ratios are
+comparable on a shared, noisy machine; what is compared is measured in
+alternation (A, B, A, B, ...) and reported as the median of the pairwise ratios
+with their range:
 
 1. the reference: a bare SimPy process yielding 1,000,000 timeouts;
 2. one replication of 3 simulated years of each calibrated scenario: wall time,
    referrals and worker-days per second, SimPy events, peak memory (tracemalloc, a
    second run), and the time as a multiple of the bare loop's time for 3,000,000
    timeouts (the target is at most 1);
-3. scaling: horizon x2 and workforce x2 (with referrals x2), and memory as the
-   horizon grows with the daily time series off;
+3. scaling: horizon x2 and workforce x2 (with referrals x2), with the work done
+   (SimPy events and case-days: the working day visits every open case), on the
+   calibrated child_protection scenario and on a stationary variant of it (no
+   strain, no turnover: nothing drifts over the years); and memory as the horizon
+   grows with the daily time series off;
 4. the M/M/c validation scenario against an idiomatic SimPy M/M/c written here
    (customers per second, both).
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import gc
 import re
+import statistics
 import sys
 import time
 import tracemalloc
@@ -72,7 +78,23 @@ def one_run(scenario: sim.Scenario, timeseries: bool = False) -> dict[str, float
         "referrals": summary.referrals * scenario.horizon_days / max(summary.window_days, 1e-9),
         "worker_days": worker_days,
         "events": events_of(model.env),
+        "case_days": model.metrics.open_cases.area,  # after the warm-up (0 in the scaling runs)
     }
+
+
+def alternating(a, b, repeats: int) -> tuple[list[dict], list[dict]]:
+    """Call ``a()`` and ``b()`` in alternation, ``repeats`` times each."""
+    runs_a, runs_b = [], []
+    for _ in range(repeats):
+        runs_a.append(a())
+        runs_b.append(b())
+    return runs_a, runs_b
+
+
+def median_ratio(top: list[float], bottom: list[float]) -> str:
+    """The median of the pairwise ratios, with their range."""
+    ratios = [t / b for t, b in zip(top, bottom, strict=True)]
+    return f"{statistics.median(ratios):.2f}x [{min(ratios):.2f}-{max(ratios):.2f}]"
 
 
 def memory(scenario: sim.Scenario, timeseries: bool = False) -> tuple[float, float]:
@@ -88,10 +110,14 @@ def memory(scenario: sim.Scenario, timeseries: bool = False) -> tuple[float, flo
     return held / 1e6, peak / 1e6
 
 
-def at_horizon(scenario: sim.Scenario, days: float) -> sim.Scenario:
-    return sim.apply_overrides(
-        scenario, {"horizon_days": days, "warmup_days": min(365.0, days / 3)}
-    )
+def at_horizon(scenario: sim.Scenario, days: float, warmup: float | None = None) -> sim.Scenario:
+    warmup = min(365.0, days / 3) if warmup is None else warmup
+    return sim.apply_overrides(scenario, {"horizon_days": days, "warmup_days": warmup})
+
+
+def stationary(scenario: sim.Scenario) -> sim.Scenario:
+    """The scenario without strain and turnover: once the office has filled, nothing drifts."""
+    return sim.apply_overrides(scenario, {"strain.enabled": False, "turnover.annual_rate": 0.0})
 
 
 def doubled(scenario: sim.Scenario) -> sim.Scenario:
@@ -147,14 +173,16 @@ def mmc_scenario(servers: int, rho: float, days: float) -> sim.Scenario:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller M/M/c")
+    parser.add_argument("--repeats", type=int, help="runs of each measurement (default 5; 3)")
     args = parser.parse_args()
-    repeats = 1 if args.quick else 3
+    repeats = args.repeats or (3 if args.quick else 5)
 
-    reference = min(bare_loop(1_000_000) for _ in range(repeats))
+    reference = statistics.median(bare_loop(1_000_000) for _ in range(repeats))
     budget = 3 * reference
     print(
-        f"Reference: bare SimPy loop, 1,000,000 timeouts: {reference:.2f} s "
-        f"({1e6 / reference:,.0f} events/s); target per scenario: {budget:.2f} s (3M timeouts)"
+        f"Reference: bare SimPy loop, 1,000,000 timeouts: {reference:.2f} s (median of "
+        f"{repeats}; {1e6 / reference:,.0f} events/s); target per scenario: {budget:.2f} s\n"
+        "(x target: each run against 3 x a bare loop of 1,000,000 timeouts run right after it)"
     )
     print()
     print(
@@ -165,53 +193,73 @@ def main() -> None:
     for name in CALIBRATED:
         scenario = at_horizon(sim.load_scenario(ROOT / "scenarios" / f"{name}.yaml"), THREE_YEARS)
         scenarios[name] = scenario
-        runs = [one_run(scenario) for _ in range(repeats)]
-        best = min(runs, key=lambda r: r["seconds"])
+        runs, bare = alternating(
+            lambda s=scenario: one_run(s), lambda: bare_loop(1_000_000), repeats
+        )
+        times = [r["seconds"] for r in runs]
+        seconds = statistics.median(times)
+        x_target = statistics.median(t / (3 * b) for t, b in zip(times, bare, strict=True))
+        best = runs[0]
         _, peak = memory(scenario)
         print(
-            f"{name:<36}{best['seconds']:>8.2f}{best['seconds'] / budget:>9.2f}"
-            f"{best['referrals'] / best['seconds']:>13,.0f}"
-            f"{best['worker_days'] / best['seconds']:>15,.0f}"
+            f"{name:<36}{seconds:>8.2f}{x_target:>9.2f}"
+            f"{best['referrals'] / seconds:>13,.0f}"
+            f"{best['worker_days'] / seconds:>15,.0f}"
             f"{best['events']:>10,}{peak:>9.1f}"
         )
 
     print()
-    print("Scaling (child_protection): time and SimPy events as multiples of the smaller run")
-    base = scenarios["child_protection"]
+    print(
+        "Scaling (child_protection, no warm-up): the larger run as a multiple of the smaller "
+        "(median of pairs [range]; linear is 2)"
+    )
+    base = at_horizon(scenarios["child_protection"], THREE_YEARS, warmup=0.0)
+    steady = stationary(base)
     pairs = {
-        "horizon 3 -> 6 years (includes the fill-up year)": (
+        "horizon 3 -> 6 years (the first year fills the office)": (
             base,
-            at_horizon(base, 2 * THREE_YEARS),
+            at_horizon(base, 2 * THREE_YEARS, warmup=0.0),
         ),
-        "horizon 6 -> 12 years (steady state)": (
-            at_horizon(base, 2 * THREE_YEARS),
-            at_horizon(base, 4 * THREE_YEARS),
+        "horizon 6 -> 12 years": (
+            at_horizon(base, 2 * THREE_YEARS, warmup=0.0),
+            at_horizon(base, 4 * THREE_YEARS, warmup=0.0),
         ),
         "workforce and referrals x2 (3 years)": (base, doubled(base)),
+        "stationary: horizon 6 -> 12 years": (
+            at_horizon(steady, 2 * THREE_YEARS, warmup=0.0),
+            at_horizon(steady, 4 * THREE_YEARS, warmup=0.0),
+        ),
+        "stationary: workforce and referrals x2": (steady, doubled(steady)),
     }
     for label, (small, large) in pairs.items():
-        a = min((one_run(small) for _ in range(repeats)), key=lambda r: r["seconds"])
-        b = min((one_run(large) for _ in range(repeats)), key=lambda r: r["seconds"])
+        a, b = alternating(lambda s=small: one_run(s), lambda s=large: one_run(s), repeats)
+        work = {key: b[0][key] / a[0][key] for key in ("events", "case_days")}
+        seconds_b = [r["seconds"] for r in b]
+        seconds_a = [r["seconds"] for r in a]
         print(
-            f"  {label:<50} time {b['seconds'] / a['seconds']:.2f}x, "
-            f"events {b['events'] / a['events']:.2f}x  (linear: 2)"
+            f"  {label:<56} time {median_ratio(seconds_b, seconds_a)}; "
+            f"events {work['events']:.2f}x, case-days {work['case_days']:.2f}x"
         )
     print("Memory as the horizon grows, daily time series off (child_protection):")
     for years in (1, 3, 6) if args.quick else (1, 3, 6, 12, 24):
-        held, peak = memory(at_horizon(base, 365.0 * years))
+        held, peak = memory(at_horizon(scenarios["child_protection"], 365.0 * years))
         print(f"  {years:>2} year(s): held at the end {held:5.1f} MB, peak {peak:5.1f} MB")
 
     print()
     servers, rho = 5, 0.8
     days = 2_000.0 if args.quick else 10_000.0
     customers = int(rho * servers * days)
-    ours = min(one_run(mmc_scenario(servers, rho, days))["seconds"] for _ in range(repeats))
-    theirs = min(idiomatic_mmc(servers, rho, customers) for _ in range(repeats))
-    print(f"M/M/{servers} at rho {rho}, about {customers:,} customers:")
-    print(f"  idiomatic SimPy: {customers / theirs:,.0f} customers/s")
+    mmc = mmc_scenario(servers, rho, days)
+    ours, theirs = alternating(
+        lambda: one_run(mmc)["seconds"],
+        lambda: idiomatic_mmc(servers, rho, customers),
+        repeats,
+    )
+    print(f"M/M/{servers} at rho {rho}, about {customers:,} customers (median of {repeats}):")
+    print(f"  idiomatic SimPy: {customers / statistics.median(theirs):,.0f} customers/s")
     print(
-        f"  caseload-sim:    {customers / ours:,.0f} customers/s "
-        f"({theirs / ours:.2f} of SimPy's speed; target at least 0.5)"
+        f"  caseload-sim:    {customers / statistics.median(ours):,.0f} customers/s; "
+        f"speed relative to SimPy {median_ratio(theirs, ours)} (target at least 0.5)"
     )
 
 
