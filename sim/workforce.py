@@ -3,12 +3,18 @@
 A :class:`Worker` holds cases under caps, has hours, strain and a tenure; a
 :class:`Roster` is the set of funded caseworker positions, each filled by a
 worker or vacant, and the rule that gives each new case to a worker.
+
+The roster finds the least-loaded worker through a heap of ``(load, position)``
+entries, pushed whenever a worker's load changes and discarded lazily when they
+no longer match, so choosing a worker costs O(log workers), not a scan of every
+worker: an agency twice as large costs twice as much to run, not more.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+import heapq
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -48,6 +54,7 @@ class Worker:
         "load",
         "position",
         "ready_at",
+        "roster",
         "strain",
         "weighted_cap",
     )
@@ -95,6 +102,8 @@ class Worker:
         """Hours the worker has today, overtime included (0 when absent or off)."""
         self.casework_rate = 1.0
         """Case work done per hour of the worker's today (support staff raise it)."""
+        self.roster: Roster | None = None
+        """The roster the worker is in post on (told of every change of load)."""
 
     @property
     def caseload(self) -> int:
@@ -127,15 +136,24 @@ class Worker:
         if self.full_weighted_cap is not None:
             self.weighted_cap = self.full_weighted_cap * share
 
+    @property
+    def full_caps(self) -> bool:
+        """Whether the worker carries the full caps (not a graduated share of them)."""
+        return self.count_cap == self.full_count_cap and self.weighted_cap == self.full_weighted_cap
+
     def take(self, case: Referral) -> None:
         self.cases[case.id] = case
         self.load += case.weight
         case.worker = self
+        if self.roster is not None:
+            self.roster.load_changed(self)
 
     def release(self, case: Referral) -> None:
         del self.cases[case.id]
         self.load = max(self.load - case.weight, 0.0) if self.cases else 0.0
         case.worker = None
+        if self.roster is not None:
+            self.roster.load_changed(self)
 
     def __repr__(self) -> str:
         return f"Worker(id={self.id}, position={self.position}, caseload={len(self.cases)})"
@@ -156,6 +174,9 @@ class Roster:
         self.workers: list[Worker] = []
         """Workers in post, in position order."""
         self._weighted = weighted
+        self._heap: list[tuple[float, int, int, Worker]] = []
+        """``(load, position, worker id, worker)``; an entry whose load is no longer the worker's, or
+        whose worker has left, is stale and dropped when it reaches the top."""
         for worker in workers:
             self.add(worker)
 
@@ -176,29 +197,67 @@ class Roster:
         self.positions[worker.position] = worker
         index = bisect.bisect([w.position for w in self.workers], worker.position)
         self.workers.insert(index, worker)
+        worker.roster = self
+        self.load_changed(worker)
 
     def remove(self, worker: Worker) -> None:
         """Take ``worker`` out of post, leaving its position vacant (cases are not moved)."""
         self.positions[worker.position] = None
         self.workers.remove(worker)
+        worker.roster = None
 
     def _load(self, worker: Worker) -> float:
         return worker.load if self._weighted else len(worker.cases)
 
+    def load_changed(self, worker: Worker) -> None:
+        """Record ``worker``'s current load (called by :meth:`Worker.take` and ``release``)."""
+        heap = self._heap
+        heapq.heappush(heap, (self._load(worker), worker.position, worker.id, worker))
+        if len(heap) > 4 * len(self.workers) + 64:  # mostly stale: rebuild
+            self._heap = [(self._load(w), w.position, w.id, w) for w in self.workers]
+            heapq.heapify(self._heap)
+
+    def _first(self, verdict: Callable[[Worker], bool | None]) -> Worker | None:
+        """The first worker in ``(load, position)`` order that ``verdict`` takes (True);
+        workers it passes over (False) are kept, and None means nobody further will do."""
+        heap, passed, found = self._heap, [], None
+        positions, load_of = self.positions, self._load
+        while heap:
+            load, position, _, worker = heap[0]
+            if positions[position] is not worker or load_of(worker) != load:
+                heapq.heappop(heap)  # stale: the worker's load changed, or it left
+                continue
+            taken = verdict(worker)
+            if taken:
+                found = worker
+                break
+            if taken is None:
+                break
+            passed.append(heapq.heappop(heap))
+        for entry in passed:
+            heapq.heappush(heap, entry)
+        return found
+
     def least_loaded_with_room(self, weight: float) -> Worker | None:
-        """The least-loaded worker who can take a case of ``weight``, if any."""
-        best, best_load = None, float("inf")
-        if self._weighted:
-            for worker in self.workers:
-                if worker.load < best_load and worker.has_room(weight):
-                    best, best_load = worker, worker.load
-        else:  # the same scan by count, without a call per worker to read the load
-            for worker in self.workers:
-                if len(worker.cases) < best_load and worker.has_room(weight):
-                    best, best_load = worker, len(worker.cases)
-        return best
+        """The least-loaded worker who can take a case of ``weight``, if any.
+
+        A worker on full caps with no room, under a single cap, means nobody after it
+        has room (they hold as much or more under caps no larger). With both caps set
+        the search goes on: a count cap can bind on a worker whose weighted load is low.
+        """
+
+        def verdict(worker: Worker) -> bool | None:
+            if worker.has_room(weight):
+                return True
+            single_cap = worker.count_cap is None or worker.weighted_cap is None
+            return None if worker.accepting and worker.full_caps and single_cap else False
+
+        return self._first(verdict)
 
     def least_loaded(self) -> Worker | None:
         """The least-loaded worker taking cases, caps ignored (assignment over the cap)."""
-        taking = [worker for worker in self.workers if worker.accepting]
-        return min(taking, key=self._load) if taking else None
+        return self._first(_accepting)
+
+
+def _accepting(worker: Worker) -> bool:
+    return worker.accepting

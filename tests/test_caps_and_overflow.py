@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from conftest import small_office_data
 
@@ -110,6 +111,75 @@ def test_weighted_roster_balances_weight_not_count():
         roster.least_loaded_with_room(referral.weight).take(referral)
     assert [w.load for w in workers] == [6.0, 3.0]
     assert len(workers[1].cases) == 3
+
+
+class Case:
+    """What a worker needs of a case: an id and a weight."""
+
+    def __init__(self, id: int, weight: float) -> None:
+        self.id, self.weight, self.worker = id, weight, None
+
+
+def scanned_choice(roster: Roster, weight: float | None) -> Worker | None:
+    """The rule stated plainly: the first worker in position order with the lowest load
+    among those with room (``weight`` None: among those taking cases, caps ignored)."""
+    best, best_load = None, float("inf")
+    for worker in roster.workers:
+        load = worker.load if roster._weighted else len(worker.cases)
+        fits = worker.accepting if weight is None else worker.has_room(weight)
+        if load < best_load and fits:
+            best, best_load = worker, load
+    return best
+
+
+@pytest.mark.parametrize(
+    ("count_cap", "weighted_cap"),
+    [(6, None), (None, 9.0), (6, 9.0)],
+    ids=["count", "weighted", "both"],
+)
+def test_the_roster_heap_chooses_as_a_full_scan_would(count_cap, weighted_cap):
+    """Random assignments, closures, quits, hires, trainees and graduated caps: the heap's
+    choice is always the scan's (ties to the lowest position included)."""
+    rng = np.random.default_rng(7)
+    workers = [Worker(i, 7.0, count_cap, weighted_cap) for i in range(8)]
+    roster = Roster(workers, weighted=weighted_cap is not None)
+    ids, cases, next_worker = iter(range(10**6)), [], 8
+    choices = 0
+    for _ in range(4000):
+        op = rng.random()
+        if op < 0.45:
+            weight = float(rng.choice([0.5, 1.0, 1.0, 2.0, 3.5]))
+            chosen = roster.least_loaded_with_room(weight)
+            assert chosen is scanned_choice(roster, weight)
+            choices += chosen is not None
+            if chosen is not None:
+                case = Case(next(ids), weight)
+                chosen.take(case)
+                cases.append(case)
+        elif op < 0.8 and cases:
+            case = cases.pop(int(rng.integers(len(cases))))
+            case.worker.release(case)
+        elif op < 0.85:
+            assert roster.least_loaded() is scanned_choice(roster, None)
+        elif op < 0.9 and len(roster) > 2:
+            leaver = roster.workers[int(rng.integers(len(roster)))]
+            roster.remove(leaver)
+            for case in list(leaver.cases.values()):
+                leaver.release(case)
+                cases.remove(case)
+        elif op < 0.95 and roster.vacancies:
+            position = roster.positions.index(None)
+            hire = Worker(next_worker, 7.0, count_cap, weighted_cap, position=position)
+            next_worker += 1
+            hire.accepting = bool(rng.random() < 0.5)  # some start in training
+            if rng.random() < 0.5:
+                hire.set_cap_share(float(rng.choice([0.25, 0.5])))
+            roster.add(hire)
+        else:
+            worker = roster.workers[int(rng.integers(len(roster)))]
+            worker.accepting = True
+            worker.set_cap_share(1.0)
+    assert choices > 1000
 
 
 def test_waiting_list_serves_highest_score_then_earliest_arrival():
