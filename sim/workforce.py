@@ -175,8 +175,8 @@ class Roster:
         """Workers in post, in position order."""
         self._weighted = weighted
         self._heap: list[tuple[float, int, int, Worker]] = []
-        """``(load, position, worker id, worker)``; an entry whose load is no longer the worker's, or
-        whose worker has left, is stale and dropped when it reaches the top."""
+        """``(load, position, worker id, worker)``; an entry whose load is no longer the
+        worker's, or whose worker has left, is stale and dropped when it reaches the top."""
         for worker in workers:
             self.add(worker)
 

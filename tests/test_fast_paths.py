@@ -61,7 +61,9 @@ def test_finished_referrals_are_freed_without_the_cyclic_collector():
     """With the cyclic garbage collector off, the only referrals alive after a run are those
     something still needs: open cases, the waiting list's entries, and those an event or
     a pending signal will look at (a subject lets go of its referrals after its last signal)."""
-    scenario = sim.validate_scenario(small_office_data(**{"horizon_days": 700.0, "workforce.caseworkers": 3}))
+    scenario = sim.validate_scenario(
+        small_office_data(**{"horizon_days": 700.0, "workforce.caseworkers": 3})
+    )
     gc.collect()
     gc.disable()
     try:
