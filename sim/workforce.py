@@ -4,25 +4,29 @@ A :class:`Worker` holds cases under caps, has hours, strain and a tenure; a
 :class:`Roster` is the set of funded caseworker positions, each filled by a
 worker or vacant, and the rule that gives each new case to a worker.
 
-The roster finds the least-loaded worker through a heap of ``(load, position)``
-entries, pushed whenever a worker's load changes and discarded lazily when they
-no longer match, so choosing a worker costs O(log workers), not a scan of every
-worker: an agency twice as large costs twice as much to run, not more.
+A roster of more than :data:`SCAN_UP_TO` positions finds the least-loaded worker
+through a heap of ``(load, position)`` entries, pushed whenever a worker's load
+changes and discarded lazily once they no longer match, so choosing a worker
+costs O(log workers), not a scan of every worker: an agency twice as large
+costs twice as much to run, not more. A smaller roster is scanned, which is
+faster at that size. Both choose the same worker.
 """
 
 from __future__ import annotations
 
 import bisect
 import heapq
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .referral import Referral
 
-__all__ = ["Roster", "Worker"]
+__all__ = ["SCAN_UP_TO", "Roster", "Worker"]
 
 _EPS = 1e-9
+SCAN_UP_TO = 16
+"""Rosters of at most this many positions are scanned rather than indexed by a heap."""
 
 
 class Worker:
@@ -103,7 +107,7 @@ class Worker:
         self.casework_rate = 1.0
         """Case work done per hour of the worker's today (support staff raise it)."""
         self.roster: Roster | None = None
-        """The roster the worker is in post on (told of every change of load)."""
+        """The roster to tell of every change of load (one that indexes its workers)."""
 
     @property
     def caseload(self) -> int:
@@ -174,6 +178,7 @@ class Roster:
         self.workers: list[Worker] = []
         """Workers in post, in position order."""
         self._weighted = weighted
+        self._indexed = len(self.positions) > SCAN_UP_TO
         self._heap: list[tuple[float, int, int, Worker]] = []
         """``(load, position, worker id, worker)``; an entry whose load is no longer the
         worker's, or whose worker has left, is stale and dropped when it reaches the top."""
@@ -197,8 +202,9 @@ class Roster:
         self.positions[worker.position] = worker
         index = bisect.bisect([w.position for w in self.workers], worker.position)
         self.workers.insert(index, worker)
-        worker.roster = self
-        self.load_changed(worker)
+        if self._indexed:
+            worker.roster = self
+            self.load_changed(worker)
 
     def remove(self, worker: Worker) -> None:
         """Take ``worker`` out of post, leaving its position vacant (cases are not moved)."""
@@ -212,52 +218,56 @@ class Roster:
     def load_changed(self, worker: Worker) -> None:
         """Record ``worker``'s current load (called by :meth:`Worker.take` and ``release``)."""
         heap = self._heap
-        heapq.heappush(heap, (self._load(worker), worker.position, worker.id, worker))
+        load = worker.load if self._weighted else len(worker.cases)
+        heapq.heappush(heap, (load, worker.position, worker.id, worker))
         if len(heap) > 4 * len(self.workers) + 64:  # mostly stale: rebuild
             self._heap = [(self._load(w), w.position, w.id, w) for w in self.workers]
             heapq.heapify(self._heap)
 
-    def _first(self, verdict: Callable[[Worker], bool | None]) -> Worker | None:
-        """The first worker in ``(load, position)`` order that ``verdict`` takes (True);
-        workers it passes over (False) are kept, and None means nobody further will do."""
-        heap, passed, found = self._heap, [], None
-        positions, load_of = self.positions, self._load
+    def least_loaded_with_room(self, weight: float) -> Worker | None:
+        """The least-loaded worker who can take a case of ``weight``, if any.
+
+        Workers are visited in ``(load, position)`` order. A worker on full caps with
+        no room, under a single cap, means nobody after it has room (they hold as much
+        or more under caps no larger). With both caps set the search goes on: a count
+        cap can bind on a worker whose weighted load is low.
+        """
+        if not self._indexed:
+            return self._scan(weight)
+        heap, positions, weighted = self._heap, self.positions, self._weighted
+        found, passed = None, []
         while heap:
             load, position, _, worker = heap[0]
-            if positions[position] is not worker or load_of(worker) != load:
+            if positions[position] is not worker or load != (
+                worker.load if weighted else len(worker.cases)
+            ):
                 heapq.heappop(heap)  # stale: the worker's load changed, or it left
                 continue
-            taken = verdict(worker)
-            if taken:
+            if worker.has_room(weight):
                 found = worker
                 break
-            if taken is None:
+            single_cap = worker.count_cap is None or worker.weighted_cap is None
+            if worker.accepting and worker.full_caps and single_cap:
                 break
             passed.append(heapq.heappop(heap))
         for entry in passed:
             heapq.heappush(heap, entry)
         return found
 
-    def least_loaded_with_room(self, weight: float) -> Worker | None:
-        """The least-loaded worker who can take a case of ``weight``, if any.
-
-        A worker on full caps with no room, under a single cap, means nobody after it
-        has room (they hold as much or more under caps no larger). With both caps set
-        the search goes on: a count cap can bind on a worker whose weighted load is low.
-        """
-
-        def verdict(worker: Worker) -> bool | None:
-            if worker.has_room(weight):
-                return True
-            single_cap = worker.count_cap is None or worker.weighted_cap is None
-            return None if worker.accepting and worker.full_caps and single_cap else False
-
-        return self._first(verdict)
+    def _scan(self, weight: float) -> Worker | None:
+        """:meth:`least_loaded_with_room` by visiting every worker in position order."""
+        best, best_load = None, float("inf")
+        if self._weighted:
+            for worker in self.workers:
+                if worker.load < best_load and worker.has_room(weight):
+                    best, best_load = worker, worker.load
+        else:
+            for worker in self.workers:
+                if len(worker.cases) < best_load and worker.has_room(weight):
+                    best, best_load = worker, len(worker.cases)
+        return best
 
     def least_loaded(self) -> Worker | None:
         """The least-loaded worker taking cases, caps ignored (assignment over the cap)."""
-        return self._first(_accepting)
-
-
-def _accepting(worker: Worker) -> bool:
-    return worker.accepting
+        taking = [worker for worker in self.workers if worker.accepting]
+        return min(taking, key=self._load) if taking else None

@@ -132,20 +132,23 @@ def scanned_choice(roster: Roster, weight: float | None) -> Worker | None:
     return best
 
 
+@pytest.mark.parametrize("size", [8, 40], ids=["scanned", "heap"])
 @pytest.mark.parametrize(
     ("count_cap", "weighted_cap"),
     [(6, None), (None, 9.0), (6, 9.0)],
     ids=["count", "weighted", "both"],
 )
-def test_the_roster_heap_chooses_as_a_full_scan_would(count_cap, weighted_cap):
-    """Random assignments, closures, quits, hires, trainees and graduated caps: the heap's
-    choice is always the scan's (ties to the lowest position included)."""
+def test_the_roster_chooses_as_the_rule_says(count_cap, weighted_cap, size):
+    """Random assignments, closures, quits, hires, trainees and graduated caps: the roster's
+    choice (scanned when small, from its heap when large) is always the rule's, ties to the
+    lowest position included."""
+    assert (size > sim.workforce.SCAN_UP_TO) == (size == 40)
     rng = np.random.default_rng(7)
-    workers = [Worker(i, 7.0, count_cap, weighted_cap) for i in range(8)]
+    workers = [Worker(i, 7.0, count_cap, weighted_cap) for i in range(size)]
     roster = Roster(workers, weighted=weighted_cap is not None)
-    ids, cases, next_worker = iter(range(10**6)), [], 8
+    ids, cases, next_worker = iter(range(10**6)), [], size
     choices = 0
-    for _ in range(4000):
+    for _ in range(1000 * len(workers) // 2):
         op = rng.random()
         if op < 0.45:
             weight = float(rng.choice([0.5, 1.0, 1.0, 2.0, 3.5]))
@@ -179,7 +182,7 @@ def test_the_roster_heap_chooses_as_a_full_scan_would(count_cap, weighted_cap):
             worker = roster.workers[int(rng.integers(len(roster)))]
             worker.accepting = True
             worker.set_cap_share(1.0)
-    assert choices > 1000
+    assert choices > 100 * len(workers)
 
 
 def test_waiting_list_serves_highest_score_then_earliest_arrival():
