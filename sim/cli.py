@@ -17,11 +17,11 @@ import click
 import pandas as pd
 import yaml
 
-from . import __version__
+from . import __version__, guards
 from .design import load_sweep
 from .engines import ENGINES
 from .errors import ScenarioError
-from .guards import check_size
+from .guards import RunawayError, check_size
 from .metrics import FIGURES
 from .report import render_report
 from .results import load_results, summarise_results
@@ -110,7 +110,9 @@ def validate(scenario_file: str) -> None:
     help="Change a scenario field, e.g. --set workforce.caseworkers=12 (repeatable).",
 )
 @click.option(
-    "--allow-large", is_flag=True, help="Run even if one replication would be absurdly large."
+    "--allow-large",
+    is_flag=True,
+    help="Run even if one replication would be absurdly large, or its queue grows without bound.",
 )
 def run_command(
     scenario_file: str,
@@ -132,7 +134,16 @@ def run_command(
     for target in (out, timeseries, replications_out):
         if target is not None and not Path(target).parent.is_dir():
             _fail(f"{target}: the folder {str(Path(target).parent)!r} does not exist")
-    result = run(scenario, replications=reps, seed=seed, timeseries=timeseries is not None)
+    try:
+        result = run(
+            scenario,
+            replications=reps,
+            seed=seed,
+            timeseries=timeseries is not None,
+            max_in_system=None if allow_large else guards.MAX_IN_SYSTEM,
+        )
+    except RunawayError as exc:
+        _fail(f"{scenario_file}: {exc.problem}")
     text = {"table": format_table, "json": format_json, "csv": format_csv}[fmt](result)
     try:
         if out is None:

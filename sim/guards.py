@@ -13,7 +13,16 @@ from dataclasses import dataclass
 from .errors import ScenarioError
 from .scenario import Scenario
 
-__all__ = ["MAX_REFERRALS", "MAX_WORKER_DAYS", "SizeEstimate", "check_size", "estimate_size"]
+__all__ = [
+    "GROWTH_WINDOW_DAYS",
+    "MAX_IN_SYSTEM",
+    "MAX_REFERRALS",
+    "MAX_WORKER_DAYS",
+    "RunawayError",
+    "SizeEstimate",
+    "check_size",
+    "estimate_size",
+]
 
 MAX_REFERRALS = 5_000_000
 """Referrals per replication above which a run is refused without ``--allow-large``."""
@@ -55,3 +64,48 @@ def check_size(scenario: Scenario, source: str, *, allow_large: bool = False) ->
             f"{size.worker_days:,.0f}; add --allow-large to run it anyway",
         )
     return size
+
+
+MAX_IN_SYSTEM = 500_000
+"""Cases waiting or open at the end of a day above which a run stops (an unstable queue):
+at roughly a kilobyte a case, well short of exhausting a machine's memory."""
+GROWTH_WINDOW_DAYS = 90
+"""Days over which a runaway run's growth is measured for its report."""
+
+
+class RunawayError(ScenarioError):
+    """A run stopped because more cases were waiting or open than ``MAX_IN_SYSTEM``.
+
+    Referrals are opened faster than the office closes cases, so the queue grows
+    without bound; the message reports when, how many, and how fast it grew.
+    (Built from positional arguments only: SimPy re-creates an exception raised in
+    a process as ``type(error)(*error.args)``.)
+    """
+
+    def __init__(
+        self,
+        source: str,
+        day: int,
+        horizon: float,
+        in_system: int,
+        limit: int,
+        growth_per_day: float,
+        days: int,
+    ) -> None:
+        self.day = day
+        self.in_system = in_system
+        self.growth_per_day = growth_per_day
+        super().__init__(
+            source,
+            None,
+            f"the run stopped on day {day:,} of {horizon:,.0f}: {in_system:,} cases waiting or "
+            f"open (limit {limit:,}), growing by about {growth_per_day:,.1f} a day over the last "
+            f"{days} days: cases are opened faster than the office closes them (an unstable "
+            "queue); add caseworkers or raise the screening threshold, or add --allow-large to "
+            "run it anyway",
+        )
+        self._message = super().__str__()
+        self.args = (source, day, horizon, in_system, limit, growth_per_day, days)
+
+    def __str__(self) -> str:
+        return self._message

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from . import guards
 from .arrivals import ArrivalProcess, AttributeSampler, ReferralDraws
 from .casetypes import CaseProfile, build_profiles
 from .costs import CostRates
@@ -52,6 +53,10 @@ from .workforce import Roster, Worker
 __all__ = ["CaseloadModel", "ReferralRecord", "ReplicationOutput"]
 
 _EPS = 1e-9
+# The states as module constants: reading an Enum member off its class is a Python-level
+# descriptor call in Python 3.11, and the hot paths test states on every event.
+SCREENED_OUT, WAITING, OPEN = ReferralState.SCREENED_OUT, ReferralState.WAITING, ReferralState.OPEN
+CLOSED, SENT_OUT = ReferralState.CLOSED, ReferralState.SENT_OUT
 
 
 class ReferralRecord(NamedTuple):
@@ -103,6 +108,10 @@ class CaseloadModel:
     triage
         A custom triage rule (a sort key, see :mod:`sim.work`) instead of the
         scenario's named one.
+    max_in_system
+        Stop with :class:`~sim.guards.RunawayError`, reporting the growth, once more
+        cases than this are waiting or open at the end of a day (an unstable queue
+        would otherwise grow until memory runs out); ``None``: no limit.
     """
 
     def __init__(
@@ -114,6 +123,7 @@ class CaseloadModel:
         timeseries: bool = False,
         records: bool = False,
         triage: TriageRule | None = None,
+        max_in_system: int | None = guards.MAX_IN_SYSTEM,
     ) -> None:
         self.scenario = scenario
         self.streams = RandomStreams(scenario.seed if seed is None else seed, replication)
@@ -133,7 +143,7 @@ class CaseloadModel:
         self.costs = CostRates.from_scenario(scenario)
         self.waiting = WaitingList()
         self.triage = triage or TRIAGE_RULES[scenario.triage]
-        self.state_counts: Counter[ReferralState] = Counter()
+        self.state_counts: dict[ReferralState, int] = dict.fromkeys(ReferralState, 0)
         self.referrals: list[Referral] | None = [] if records else None
         self.timeseries: list[dict[str, Any]] | None = [] if timeseries else None
 
@@ -169,6 +179,9 @@ class CaseloadModel:
         self._referral_ids = itertools.count()
         self._subject_ids = itertools.count()
         self._days_done = 0
+        self._max_in_system = max_in_system
+        self._in_system: deque[int] = deque(maxlen=guards.GROWTH_WINDOW_DAYS + 1)
+        """Cases waiting or open at the end of each recent day."""
         self._finished = False
         self._nothing_to_do = not self.strain.enabled and not any(
             p.first_contact_deadline is not None or p.contact_every is not None or p.work_hours > 0
@@ -317,7 +330,7 @@ class CaseloadModel:
         if not referral.initial:
             self.metrics.referral(now, rereferral=referral.rereferral, screened_in=screened_in)
         if not screened_in:
-            self._move(referral, ReferralState.SCREENED_OUT)
+            self._move(referral, SCREENED_OUT)
             return
         if profile.first_contact_deadline is not None:
             due = referral.arrival + profile.first_contact_deadline[referral.tier]
@@ -333,7 +346,7 @@ class CaseloadModel:
                 if worker is not None:
                     self._assign(referral, worker)
                     return
-            self._move(referral, ReferralState.WAITING)
+            self._move(referral, WAITING)
             self.waiting.push(referral)
             return
         worker = self.roster.least_loaded_with_room(referral.weight)
@@ -344,13 +357,13 @@ class CaseloadModel:
         elif (worker := self.roster.least_loaded()) is not None:
             self._assign(referral, worker, over_cap=True)
         else:  # over_cap, but nobody in post is taking cases
-            self._move(referral, ReferralState.WAITING)
+            self._move(referral, WAITING)
             self.waiting.push(referral)
 
     def _assign(self, referral: Referral, worker: Worker, *, over_cap: bool = False) -> None:
         now = self.env.now
         worker.take(referral)
-        self._move(referral, ReferralState.OPEN)
+        self._move(referral, OPEN)
         referral.assigned_at = now
         referral.planned_close = now + referral.duration
         self.metrics.assignment(now, referral.arrival, over_cap=over_cap)
@@ -379,8 +392,8 @@ class CaseloadModel:
         """Give a case that had a worker to another one: transfer hours, continuity lost."""
         now = self.env.now
         worker.take(case)
-        if case.state is not ReferralState.OPEN:
-            self._move(case, ReferralState.OPEN)
+        if case.state is not OPEN:
+            self._move(case, OPEN)
         case.work_total += self._transfer_hours
         case.transferred_at = now
         self.metrics.transfer(now)
@@ -394,14 +407,14 @@ class CaseloadModel:
         elif self._overflow == "over_cap" and (worker := self.roster.least_loaded()) is not None:
             self._transfer(case, worker, over_cap=True)
         else:
-            self._move(case, ReferralState.WAITING)
+            self._move(case, WAITING)
             self.waiting.push(case)
             self.metrics.back_to_waiting(self.env.now)
 
     def _send_out(self, referral: Referral) -> None:
         now = self.env.now
         referral.provider_until = now + referral.duration
-        self._move(referral, ReferralState.SENT_OUT)
+        self._move(referral, SENT_OUT)
         self.metrics.sent(now, self.costs.per_external_case)
 
     def _move(self, referral: Referral, state: ReferralState) -> None:
@@ -413,20 +426,19 @@ class CaseloadModel:
             counts[old] -= 1
         counts[state] += 1
         referral.move(state, now)
-        waiting, open_ = ReferralState.WAITING, ReferralState.OPEN
-        if old is waiting or state is waiting:
-            self.metrics.waiting.set(now, counts[waiting])
-        if old is open_ or state is open_:
-            self.metrics.open_cases.set(now, counts[open_])
+        if old is WAITING or state is WAITING:
+            self.metrics.waiting.set(now, counts[WAITING])
+        if old is OPEN or state is OPEN:
+            self.metrics.open_cases.set(now, counts[OPEN])
 
     # ------------------------------------------------------------------ closure
 
     def _on_planned_close(self, event: simpy.Event) -> None:
         case: Referral = event.value
-        if case.state is ReferralState.WAITING:  # a leaver's case, waiting for a new worker
+        if case.state is WAITING:  # a leaver's case, waiting for a new worker
             case.closing = True
             return
-        if case.state is not ReferralState.OPEN:
+        if case.state is not OPEN:
             return
         if case.work_total - case.work_done <= _EPS or case.profile.closes_on_schedule:
             self._close(case)
@@ -434,7 +446,7 @@ class CaseloadModel:
             case.closing = True
 
     def _close_event(self, event: simpy.Event) -> None:
-        if event.value.state is ReferralState.OPEN:
+        if event.value.state is OPEN:
             self._close(event.value)
 
     def _close(self, case: Referral) -> None:
@@ -448,7 +460,7 @@ class CaseloadModel:
         case.contact_due = None
         case.worker.release(case)
         case.closed_at = now
-        self._move(case, ReferralState.CLOSED)
+        self._move(case, CLOSED)
         metrics.closure(now, case.assigned_at, case.planned_close, case.work_total - case.work_done)
         self._assign_waiting()
 
@@ -469,7 +481,27 @@ class CaseloadModel:
                 self._finish_work()
             yield env.timeout(day + 1 - env.now)
             self._end_of_day(day)
+            if self._max_in_system is not None:
+                self._check_growth(day)
             day += 1
+
+    def _check_growth(self, day: int) -> None:
+        """Stop an unstable queue before it exhausts memory, reporting how fast it grows."""
+        counts = self.state_counts
+        in_system = counts[WAITING] + counts[OPEN]
+        recent = self._in_system
+        recent.append(in_system)
+        if in_system > self._max_in_system:
+            days = len(recent) - 1
+            raise guards.RunawayError(
+                self.scenario.name,
+                day + 1,
+                self._horizon,
+                in_system,
+                self._max_in_system,
+                (in_system - recent[0]) / days if days else math.nan,
+                days,
+            )
 
     def _idle_working_day(self) -> None:
         """A working day in a model whose cases need no work and whose workers do not tire:
@@ -597,7 +629,7 @@ class CaseloadModel:
                     "day": day,
                     "in_warmup": now <= metrics.warmup,
                     "waiting": len(self.waiting),
-                    "open_cases": self.state_counts[ReferralState.OPEN],
+                    "open_cases": self.state_counts[OPEN],
                     "headcount": in_post,
                     "vacancies": vacancies,
                     "agency": agency,
@@ -787,18 +819,16 @@ class CaseloadModel:
         now = self.env.now
         current = signal.subject.current
         state = current.state
-        with_provider = state is ReferralState.SENT_OUT and now < current.provider_until
+        with_provider = state is SENT_OUT and now < current.provider_until
         if with_provider and signal.detect_draw < self._external_detection:
             signal.caught_at = now
             self.metrics.catch(now)
             signal.subject.signal_ended()
             return
         if signal.rereport_draw < self._rereport_probability:
-            if state is ReferralState.WAITING:
+            if state is WAITING:
                 self._escalate(current)
-            elif state in (ReferralState.SCREENED_OUT, ReferralState.CLOSED) or (
-                state is ReferralState.SENT_OUT and not with_provider
-            ):
+            elif state in (SCREENED_OUT, CLOSED) or (state is SENT_OUT and not with_provider):
                 self._rerefer(current)
         self._at(now + self._detection_window, self._on_harm_due, signal)
 
@@ -809,7 +839,7 @@ class CaseloadModel:
             now = self.env.now
             self.metrics.harm(now, harm_cause(signal, now))
             current = subject.current
-            if current.state is ReferralState.OPEN:  # secondary trauma for the worker
+            if current.state is OPEN:  # secondary trauma for the worker
                 current.worker.strain = self.strain.after_harm(current.worker.strain)
             if self.policy.harm(subject.tier, now):
                 self._scandal()
@@ -902,9 +932,9 @@ class CaseloadModel:
         case = self._new_referral(profile, batch, i, shift=-elapsed, initial=True)
         if self.referrals is not None:
             self.referrals.append(case)
-        case.history.append((case.arrival, ReferralState.OPEN))
-        case.state = ReferralState.OPEN
-        self.state_counts[ReferralState.OPEN] += 1
+        case.history.append((case.arrival, OPEN))
+        case.state = OPEN
+        self.state_counts[OPEN] += 1
         worker.take(case)
         case.assigned_at = case.arrival
         case.planned_close = case.arrival + case.duration
@@ -913,7 +943,7 @@ class CaseloadModel:
             k = profile.contact_every[case.tier]
             case.contact_due = math.floor(phase * k) + 1.0
             case.contact_eligible = case.contact_due - k
-        self.metrics.open_cases.set(0.0, self.state_counts[ReferralState.OPEN])
+        self.metrics.open_cases.set(0.0, self.state_counts[OPEN])
         self._at(case.planned_close, self._on_planned_close, case)
 
 

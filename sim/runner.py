@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import guards
 from .analysis import summarise
 from .metrics import FIGURES, ReplicationSummary
 from .model import CaseloadModel, ReplicationOutput
@@ -37,8 +38,13 @@ def run_replication(
     timeseries: bool = False,
     records: bool = False,
     triage: TriageRule | None = None,
+    max_in_system: int | None = guards.MAX_IN_SYSTEM,
 ) -> ReplicationOutput:
-    """Run one replication. Replication ``r`` with seed ``s`` is the same in every scenario."""
+    """Run one replication. Replication ``r`` with seed ``s`` is the same in every scenario.
+
+    A run whose cases waiting or open pass ``max_in_system`` stops with
+    :class:`~sim.guards.RunawayError`, which reports the growth (``None``: no limit).
+    """
     model = CaseloadModel(
         _as_scenario(scenario),
         replication=replication,
@@ -46,6 +52,7 @@ def run_replication(
         timeseries=timeseries,
         records=records,
         triage=triage,
+        max_in_system=max_in_system,
     )
     return model.run(until)
 
@@ -94,6 +101,7 @@ def run(
     timeseries: bool = False,
     records: bool = False,
     triage: TriageRule | None = None,
+    max_in_system: int | None = guards.MAX_IN_SYSTEM,
 ) -> RunResult:
     """Run ``replications`` replications of ``scenario`` (defaults from the scenario).
 
@@ -109,6 +117,9 @@ def run(
         Also keep a per-referral table (memory grows with the number of referrals).
     triage
         A custom triage rule instead of the scenario's (see :mod:`sim.work`).
+    max_in_system
+        Stop with :class:`~sim.guards.RunawayError` once more cases than this are
+        waiting or open (an unstable queue); ``None``: no limit.
     """
     scenario = _as_scenario(scenario)
     count = scenario.replications if replications is None else replications
@@ -118,7 +129,13 @@ def run(
     rows, counts, series, tables = [], [], [], []
     for replication in range(count):
         output = run_replication(
-            scenario, replication, seed, timeseries=timeseries, records=records, triage=triage
+            scenario,
+            replication,
+            seed,
+            timeseries=timeseries,
+            records=records,
+            triage=triage,
+            max_in_system=max_in_system,
         )
         rows.append({"replication": replication, **output.summary.as_dict()})
         counts.append({"replication": replication, **output.state_counts})
