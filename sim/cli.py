@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import sys
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from .errors import ScenarioError
 from .guards import RunawayError, check_size
 from .metrics import FIGURES
 from .report import render_report
-from .results import load_results, summarise_results
+from .results import ResultsWriteError, load_results, summarise_results
 from .runner import RunResult, run
 from .scenario import Scenario, load_scenario
 from .standards import StandardsReport, compare, staffing_standards
@@ -316,21 +315,25 @@ def sweep_command(
             progress=not no_progress,
             shard_rows=shard_rows,
         )
+        click.echo(
+            f"{report.ran} run(s) done, {report.failed} failed, {report.skipped} already in {out}",
+            err=True,
+        )
+        table = summarise_results(load_results(out), SWEEP_OUTCOMES)
     except ScenarioError as exc:
         _fail(str(exc))
-    except BrokenProcessPool:
-        _fail(
-            f"{out}: a worker process died (out of memory, or killed); the rows already written "
-            "are kept: run the same command with --resume"
-        )
-    except OSError as exc:
-        _fail(f"{out}: cannot write results: {exc.strerror or exc} (rows already written are kept)")
-    click.echo(
-        f"{report.ran} run(s) done, {report.failed} failed, {report.skipped} already in {out}",
-        err=True,
-    )
-    table = summarise_results(load_results(out), SWEEP_OUTCOMES)
+    except ResultsWriteError as exc:  # no room, or the folder gone or not a folder
+        when = "once there is room (or the folder can be written again), "
+        _stop_sweep(out, f"cannot write results: {exc.strerror} ({exc.filename})", when)
+    except OSError as exc:  # say, no more processes to be had
+        _stop_sweep(out, f"the sweep stopped: {exc.strerror or exc}")
     click.echo(format_results(table))
+
+
+def _stop_sweep(out: str, problem: str, when: str = "") -> None:
+    """A sweep that cannot go on: one line, saying that what ran is kept and how to finish."""
+    advice = f"the rows already written are kept: {when}run the same command with --resume"
+    _fail(str(ScenarioError(out, None, f"{problem}; {advice}")))
 
 
 @main.command("results")

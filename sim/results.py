@@ -11,31 +11,59 @@ Rows are buffered and written as a shard every ``shard_rows`` rows or
 renamed into place, so a killed sweep leaves only whole shards and loses at most
 the rows of its last buffer. Resuming reads which (point, replication) pairs the
 shards hold and runs only the others: no row is lost or written twice.
+
+Faults: a shard that cannot be written (a full disk, a folder gone or no longer
+a folder) raises :class:`ResultsWriteError` naming the file, after removing its
+temporary file; the shards already written stay as they are. Temporary files
+left by a crash are removed when the sweep resumes. A shard that cannot be read
+(truncated or corrupt: a disk error, a copy cut short) stops ``--resume`` and
+:func:`load_results` with a one-line error naming it; nothing is set aside or
+deleted without the user: moving the file out of ``shards/`` and resuming runs
+its rows again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pandas as pd
+import pyarrow
 
 from .analysis import confidence_interval
 from .design import SweepPlan
 from .errors import ScenarioError
 from .metrics import FIGURES
 
-__all__ = ["ResultStore", "load_manifest", "load_results", "summarise_results"]
+__all__ = [
+    "ResultStore",
+    "ResultsWriteError",
+    "load_manifest",
+    "load_results",
+    "summarise_results",
+]
 
 ROW_COLUMNS = ("point", "replication", "seed", "status", "error", *FIGURES)
 FORMAT = 1
+TEMPORARY = ".tmp-"
+"""The prefix of a file being written; never read as results, removed on resume."""
+LEFTOVERS = (f"{TEMPORARY}*-manifest.json", f"shards/{TEMPORARY}*-part-*.parquet")
+"""What a crash mid-write leaves in a results folder (see :func:`_write_atomic`)."""
+
+
+class ResultsWriteError(OSError):
+    """A file of the results folder could not be written (``filename``, ``strerror``).
+
+    The shards written before are kept; the run that raised it stops.
+    """
 
 
 def scenario_hash(data: dict[str, Any]) -> str:
@@ -75,17 +103,72 @@ def _same_sweep(old: dict[str, Any], new: dict[str, Any]) -> bool:
     return all(old.get(key) == new.get(key) for key in keys)
 
 
-def _write_atomic(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename it into place."""
-    temporary = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}")
+def _write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write through a temporary file in the same folder, then rename it into place.
+
+    Raises
+    ------
+    ResultsWriteError
+        If the file cannot be written whole (no room, a file too large, the folder
+        gone or not a folder). No temporary file is left behind if it can be removed,
+        and ``path`` is either whole or absent.
+    """
+    temporary = path.with_name(f"{TEMPORARY}{uuid.uuid4().hex}-{path.name}")
     try:
-        write(temporary)
-        with open(temporary, "rb") as handle:
+        with open(temporary, "xb") as handle:
+            write(handle)
+            handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise ResultsWriteError(exc.errno, reason, str(path)) from exc
     finally:
-        if temporary.exists():
-            temporary.unlink()
+        with contextlib.suppress(OSError):  # the folder may be gone: nothing to remove then
+            temporary.unlink(missing_ok=True)
+    _sync_folder(path.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename durable (POSIX); best effort, as some file systems refuse it."""
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def _leftovers(folder: Path) -> list[Path]:
+    """The temporary files a crash mid-write left in a results folder."""
+    return [path for pattern in LEFTOVERS for path in folder.glob(pattern)]
+
+
+def _remove(paths: Iterable[Path]) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def _read_shard(shard: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """One shard's rows; a one-line error naming it if it is not a whole shard."""
+    try:
+        table = pd.read_parquet(shard, columns=columns)
+        missing = {"point", "replication"} - set(table.columns)
+        if missing:
+            raise ValueError(f"no {sorted(missing)} column")
+        return table
+    except (OSError, ValueError, KeyError, pyarrow.ArrowException) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise ScenarioError(
+            str(shard),
+            None,
+            f"expected a shard of result rows, got a file that cannot be read ({reason}); "
+            f"a write was cut short or the disk failed: move it out of {shard.parent} and run "
+            "the sweep again with --resume to run its rows again",
+        ) from None
 
 
 class ResultStore:
@@ -137,17 +220,41 @@ class ResultStore:
                     "design differ): use a new folder",
                 )
         else:
-            if self.folder.exists() and any(self.folder.iterdir()):
-                raise ScenarioError(where, None, "expected a new or empty folder for the results")
-            self.folder.mkdir(parents=True, exist_ok=True)
-            _write_atomic(path, lambda p: p.write_text(json.dumps(manifest, indent=2)))
-        self.shards.mkdir(exist_ok=True)
+            if self.folder.exists() and not self.folder.is_dir():
+                raise ScenarioError(where, None, "expected a folder for the results, got a file")
+            created = not self.folder.exists()
+            if not created:
+                leftovers = _leftovers(self.folder)  # a crash while writing the manifest
+                if any(entry not in leftovers for entry in self.folder.iterdir()):
+                    raise ScenarioError(
+                        where, None, "expected a new or empty folder for the results"
+                    )
+                _remove(leftovers)
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # a parent that is a file, a read-only file system
+                raise ScenarioError(
+                    where, None, f"cannot make the results folder: {exc.strerror or exc}"
+                ) from None
+            text = json.dumps(manifest, indent=2).encode("utf-8")
+            try:
+                _write_atomic(path, lambda handle: handle.write(text))
+            except ResultsWriteError:
+                if created:  # write nothing: not even an empty folder
+                    with contextlib.suppress(OSError):
+                        self.folder.rmdir()
+                raise
+        try:
+            self.shards.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise ResultsWriteError(exc.errno, exc.strerror, str(self.shards)) from exc
+        _remove(_leftovers(self.folder))  # a results folder serves one sweep at a time
 
     def done(self) -> set[tuple[int, int]]:
         """The (point, replication) pairs already written."""
         pairs: set[tuple[int, int]] = set()
         for shard in self._shard_files():
-            table = pd.read_parquet(shard, columns=["point", "replication"])
+            table = _read_shard(shard, ["point", "replication"])
             pairs.update(zip(table.point.tolist(), table.replication.tolist(), strict=True))
         return pairs
 
@@ -163,7 +270,7 @@ class ResultStore:
             return
         table = _as_table(self._buffer)
         name = f"part-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
-        _write_atomic(self.shards / name, lambda p: table.to_parquet(p, index=False))
+        _write_atomic(self.shards / name, lambda handle: table.to_parquet(handle, index=False))
         self._buffer = []
         self._last_flush = time.monotonic()
 
@@ -173,8 +280,14 @@ class ResultStore:
     def __enter__(self) -> ResultStore:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.flush()
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            self.flush()
+            return
+        # Stopped by an error (or Ctrl-C): keep the rows that ran if the folder takes
+        # them; if it does not, the first error is the one to report.
+        with contextlib.suppress(OSError):
+            self.flush()
 
 
 def _as_table(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
@@ -189,10 +302,24 @@ def _as_table(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
 
 
 def load_manifest(folder: str | Path) -> dict[str, Any]:
+    """The manifest of a results folder; a one-line error if it is missing or unreadable."""
     path = Path(folder) / "manifest.json"
     if not path.is_file():
         raise ScenarioError(str(folder), None, "expected a sweep results folder (no manifest.json)")
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # ValueError: not UTF-8 or not JSON
+        reason = " ".join(str(exc).split())
+        raise ScenarioError(
+            str(path),
+            None,
+            f"expected the JSON manifest of a sweep, got a file that cannot be read ({reason})",
+        ) from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("design"), list):
+        raise ScenarioError(
+            str(path), None, "expected the JSON manifest of a sweep, with its design"
+        )
+    return manifest
 
 
 def load_results(folder: str | Path) -> pd.DataFrame:
@@ -205,9 +332,7 @@ def load_results(folder: str | Path) -> pd.DataFrame:
     manifest = load_manifest(folder)
     shards = sorted((Path(folder) / "shards").glob("part-*.parquet"))
     rows = (
-        pd.concat([pd.read_parquet(s) for s in shards], ignore_index=True)
-        if shards
-        else _as_table([])
+        pd.concat([_read_shard(s) for s in shards], ignore_index=True) if shards else _as_table([])
     )
     design = pd.DataFrame(manifest["design"])
     if design.empty:

@@ -58,6 +58,14 @@ def run_sweep(
         or ``dask`` (the cluster at ``scheduler``, or a local one on loopback).
     progress
         Show a progress bar (tasks done, rate, time left) on standard error.
+
+    Raises
+    ------
+    sim.results.ResultsWriteError
+        If the folder stops taking rows (no room, the folder gone or not a folder):
+        the shards already written are kept, and ``resume`` completes the sweep.
+    sim.errors.ScenarioError
+        If ``out`` cannot be used (another sweep's results, a shard that cannot be read).
     """
     with ResultStore(
         out, plan, resume=resume, shard_rows=shard_rows, shard_seconds=shard_seconds
@@ -65,18 +73,24 @@ def run_sweep(
         done = store.done()
         report = SweepReport(Path(out), plan.size, len(done))
         rows = run_tasks(plan.tasks(done), engine, jobs=jobs, scheduler=scheduler)
+        shown = rows
         if progress:
             from tqdm import tqdm
 
-            rows = tqdm(
+            shown = tqdm(
                 rows,
                 total=plan.size - len(done),
                 unit="run",
                 desc=plan.sweep.name,
                 dynamic_ncols=True,
             )
-        for row in rows:
-            store.add(row)
-            report.ran += 1
-            report.failed += row["status"] != "ok"
+        try:
+            for row in shown:
+                store.add(row)  # a folder that fails raises ResultsWriteError here
+                report.ran += 1
+                report.failed += row["status"] != "ok"
+        finally:
+            if shown is not rows:
+                shown.close()  # end the bar's line before any message
+            rows.close()  # stop the engine now, whatever happened (its pool, its cluster)
     return report

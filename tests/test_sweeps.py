@@ -258,31 +258,39 @@ RUN_TASK = sim.engines.run_task
 
 
 def dies_on_point_2(task):
-    """A worker that is killed when it reaches point 2 (module level: picklable)."""
+    """A worker that is killed whenever it reaches point 2 (module level: picklable)."""
     if task.point == 2:
         os.kill(os.getpid(), signal.SIGKILL)
     return RUN_TASK(task)
 
 
-def test_a_killed_worker_process_is_reported_and_the_sweep_resumes(tmp_path, monkeypatch):
-    """A worker dies mid-sweep (as SIGKILL or the OOM killer would): one line, exit 2,
-    the rows written so far kept, and --resume completes the sweep."""
+def test_a_task_that_kills_its_worker_every_time_is_a_failed_row(tmp_path, monkeypatch):
+    """A run that kills its worker process (as SIGKILL or the OOM killer would) is tried
+    again alone, then recorded as failed with how the process died: no endless retries,
+    exit 0, and the other tasks give the rows of a serial sweep."""
     path = write_sweep(tmp_path, SMALL)
-    out = tmp_path / "out"
+    serial = tmp_path / "serial"
+    sim.run_sweep(sim.load_sweep(path), serial, engine="serial")
 
+    out = tmp_path / "out"
     monkeypatch.setattr(sim.engines, "run_task", dies_on_point_2)
-    runner = CliRunner()
-    options = ["--out", str(out), "--jobs", "1", "--shard-rows", "1", "--no-progress"]
-    result = runner.invoke(main, ["sweep", str(path), *options])
-    assert result.exit_code == 2, result.output
-    assert "worker process died" in result.stderr and "--resume" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 2  # the banner and the one-line error
-    kept = sim.load_results(out)
-    assert 0 < len(kept) < 8 and 2 not in set(kept.point)
-    monkeypatch.undo()
-    resumed = runner.invoke(main, ["sweep", str(path), *options, "--resume"])
-    assert resumed.exit_code == 0, resumed.output
-    assert len(sim.load_results(out)) == 8
+    options = ["--out", str(out), "--jobs", "2", "--shard-rows", "1", "--no-progress"]
+    result = CliRunner().invoke(main, ["sweep", str(path), *options])
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.stderr
+    assert "8 run(s) done, 2 failed" in result.stderr
+    assert "(2 failed)" in result.stdout  # the closing table marks the point
+    rows = sim.load_results(out)
+    failed = rows[rows.status == "failed"]
+    assert set(failed.point) == {2} and len(failed) == 2
+    assert (
+        failed.error == "the worker process died running it, twice "
+        "(the second time alone: killed by SIGKILL (out of memory, or killed))"
+    ).all()
+    assert failed.referrals.isna().all()
+    others = rows[rows.point != 2].reset_index(drop=True)
+    expected = sim.load_results(serial).query("point != 2").reset_index(drop=True)
+    pd.testing.assert_frame_equal(others, expected)
 
 
 def test_an_exception_inside_a_run_is_recorded_with_where_it_came_from(tmp_path, monkeypatch):
