@@ -8,6 +8,7 @@ draws from a numpy ``Generator``: draws come in batches, never one by one.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 import numpy as np
@@ -53,6 +54,11 @@ class LogNormal(BaseModel):
     mean: PositiveFloat
     sd: PositiveFloat
 
+    @model_validator(mode="after")
+    def _computable(self) -> LogNormal:
+        _check_spread(lambda: math.log1p((self.sd / self.mean) ** 2), self.sd, self.mean)
+        return self
+
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         sigma2 = math.log1p((self.sd / self.mean) ** 2)
         mu = math.log(self.mean) - sigma2 / 2
@@ -67,9 +73,27 @@ class Gamma(BaseModel):
     mean: PositiveFloat
     sd: PositiveFloat
 
+    @model_validator(mode="after")
+    def _computable(self) -> Gamma:
+        _check_spread(lambda: self.mean / (self.mean / self.sd) ** 2, self.sd, self.mean)
+        return self
+
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         shape = (self.mean / self.sd) ** 2
         return rng.gamma(shape, self.mean / shape, size)
+
+
+def _check_spread(parameter: Callable[[], float], sd: float, mean: float) -> None:
+    """Refuse a mean and sd so far apart that a parameter of the distribution overflows."""
+    try:
+        value = parameter()
+    except (OverflowError, ZeroDivisionError):
+        value = math.inf
+    if not math.isfinite(value):
+        raise ValueError(
+            f"expected sd and mean less far apart (a parameter overflows), "
+            f"got sd={sd:g}, mean={mean:g}"
+        )
 
 
 class Uniform(BaseModel):

@@ -13,6 +13,8 @@ class ScenarioError(ValueError):
 
     def __init__(self, source: str, field: str | None, problem: str) -> None:
         problem = " ".join(str(problem).split())  # always one line
+        source = " ".join(str(source).splitlines())  # a file name or key may hold a line break
+        field = " ".join(field.splitlines()) if field else field
         self.source = source
         self.field = field
         self.problem = problem

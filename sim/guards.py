@@ -8,15 +8,18 @@ and the option that overrides it (``--allow-large``).
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass
 
 from .errors import ScenarioError
-from .scenario import Scenario
+from .scenario import Arrivals, Scenario
 
 __all__ = [
     "GROWTH_WINDOW_DAYS",
     "MAX_IN_SYSTEM",
     "MAX_REFERRALS",
+    "MAX_SIGNALS",
     "MAX_WORKER_DAYS",
     "RunawayError",
     "SizeEstimate",
@@ -28,20 +31,59 @@ MAX_REFERRALS = 5_000_000
 """Referrals per replication above which a run is refused without ``--allow-large``."""
 MAX_WORKER_DAYS = 20_000_000
 """Caseworker-days per replication above which a run is refused without ``--allow-large``."""
+MAX_SIGNALS = 20_000_000
+"""Risk signals per replication above which a run is refused without ``--allow-large``."""
 
 
 @dataclass(frozen=True)
 class SizeEstimate:
-    """What one replication would simulate (surges and seasonality at their peak ignored)."""
+    """What one replication would simulate (seasonality at its peak ignored).
+
+    Referrals count surges and the initial caseload; signals are those the
+    referrals' subjects are expected to produce over their risk windows.
+    """
 
     referrals: float
     worker_days: float
+    signals: float = 0.0
+
+
+def _surge_factor(arrivals: Arrivals, horizon: float) -> float:
+    """The mean over ``[0, horizon)`` of the product of the surge multipliers in force."""
+    surges = arrivals.surges
+    if not surges:
+        return 1.0
+    edges = {0.0, horizon}
+    for surge in surges:
+        edges.update(min(max(day, 0.0), horizon) for day in (surge.start_day, surge.end_day))
+    total = 0.0
+    for start, end in itertools.pairwise(sorted(edges)):
+        multiplier = math.prod(s.multiplier for s in surges if s.start_day <= start < s.end_day)
+        total += multiplier * (end - start)
+    return total / horizon
 
 
 def estimate_size(scenario: Scenario) -> SizeEstimate:
     years = scenario.horizon_days / 365.0
-    referrals = sum(ct.arrivals.rate_per_year for ct in scenario.case_types) * years
-    return SizeEstimate(referrals, scenario.staffing.caseworkers * scenario.horizon_days)
+    caseworkers = scenario.staffing.caseworkers
+    initial = scenario.initial_state
+    rates = sum(ct.arrivals.rate_per_year for ct in scenario.case_types)
+    referrals = signals = 0.0
+    for ct in scenario.case_types:
+        count = (
+            ct.arrivals.rate_per_year * years * _surge_factor(ct.arrivals, scenario.horizon_days)
+        )
+        if initial is not None:  # the initial caseload is drawn by the types' rates
+            start = caseworkers * initial.open_cases_per_worker + initial.waiting
+            count += start * ct.arrivals.rate_per_year / rates
+        per_year = sum(
+            share * tier.signals_per_year
+            for share, tier in zip(scenario.risk_mix(ct), scenario.risk.tiers, strict=True)
+        )
+        window = ct.risk_window_days or scenario.risk.window_days
+        referrals += count
+        signals += count * per_year * window / 365.0
+    return SizeEstimate(referrals, caseworkers * scenario.horizon_days, signals)
 
 
 def check_size(scenario: Scenario, source: str, *, allow_large: bool = False) -> SizeEstimate:
@@ -49,7 +91,7 @@ def check_size(scenario: Scenario, source: str, *, allow_large: bool = False) ->
     size = estimate_size(scenario)
     if allow_large:
         return size
-    if size.referrals > MAX_REFERRALS:
+    if not size.referrals <= MAX_REFERRALS:  # NaN (overflowing multipliers) is too large too
         raise ScenarioError(
             source,
             "case_types",
@@ -62,6 +104,14 @@ def check_size(scenario: Scenario, source: str, *, allow_large: bool = False) ->
             "workforce.caseworkers",
             f"expected at most {MAX_WORKER_DAYS:,} caseworker-days per replication, got "
             f"{size.worker_days:,.0f}; add --allow-large to run it anyway",
+        )
+    if not size.signals <= MAX_SIGNALS:
+        raise ScenarioError(
+            source,
+            "risk",
+            f"expected at most {MAX_SIGNALS:,} risk signals per replication, got about "
+            f"{size.signals:,.0f} (referrals x signals a year x risk window); "
+            "add --allow-large to run it anyway",
         )
     return size
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import math
 import re
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,6 +121,17 @@ class Arrivals(BaseModel):
     rate_per_year: PositiveFloat
     seasonality: Annotated[list[PositiveFloat], Field(min_length=12, max_length=12)] | None = None
     surges: list[SurgeWindow] = []
+
+    @model_validator(mode="after")
+    def _normalisable(self) -> Arrivals:
+        biggest = max(self.seasonality or [1.0])
+        if not math.isfinite(biggest * 365.0):  # the normalisation would overflow
+            raise FieldIssue(
+                ("seasonality",),
+                f"expected multipliers of at most {sys.float_info.max / 365.0:.3g}, "
+                f"got {biggest:g}",
+            )
+        return self
 
 
 # --------------------------------------------------------------------------- case types
@@ -869,7 +881,7 @@ def _override(data: Any, overrides: Mapping[str, Any], source: str) -> dict[str,
         parts = dotted.split(".")
         node: Any = result
         for depth, part in enumerate(parts[:-1]):
-            key: Any = int(part) if isinstance(node, list) and part.isdigit() else part
+            key: Any = int(part) if isinstance(node, list) and part.isdecimal() else part
             try:
                 node = node[key]
             except (KeyError, IndexError, TypeError):
@@ -879,7 +891,14 @@ def _override(data: Any, overrides: Mapping[str, Any], source: str) -> dict[str,
                 raise ScenarioError(
                     source, dotted, f"no such field in the scenario ({where!r} is not a section)"
                 )
-        last: Any = int(parts[-1]) if isinstance(node, list) and parts[-1].isdigit() else parts[-1]
+        last: Any = (
+            int(parts[-1]) if isinstance(node, list) and parts[-1].isdecimal() else parts[-1]
+        )
+        if isinstance(node, list) and not (isinstance(last, int) and last < len(node)):
+            where = ".".join(parts[:-1])
+            raise ScenarioError(
+                source, dotted, f"no such item in the scenario ({where!r} is a list of {len(node)})"
+            )
         node[last] = value
     return result
 
