@@ -145,8 +145,8 @@ def _alone(
     """Run each task in a new process of its own, ``jobs`` at a time.
 
     These tasks were in flight when a pool's worker died. A task whose own process
-    dies as well has now killed its worker twice: it becomes a failed row saying
-    how the process died, instead of being tried again and again.
+    dies as well (the culprit has now killed its worker twice) becomes a failed row
+    saying how the process died, instead of being tried again and again.
     """
     context = multiprocessing.get_context()
     waiting = deque(tasks)
@@ -186,7 +186,7 @@ def _run_and_send(
 
 
 def _death(exitcode: int | None) -> str:
-    """What a failed row says of a task whose worker process died twice running it."""
+    """What a failed row says of a task whose own process died (see :func:`_alone`)."""
     if exitcode is not None and exitcode < 0:
         try:
             how = f"killed by {signal.Signals(-exitcode).name}"
@@ -198,7 +198,10 @@ def _death(exitcode: int | None) -> str:
         how = f"exited with status {exitcode}"
     else:
         how = "exited without a result"
-    return f"the worker process died running it, twice (the second time alone: {how})"
+    return (
+        f"the worker process died running it: {how}; it ran alone, after a worker had died "
+        "with it in flight"
+    )
 
 
 def _dask(tasks: Iterable[Task], jobs: int, scheduler: str | None) -> Iterator[dict[str, Any]]:

@@ -284,8 +284,9 @@ def test_a_task_that_kills_its_worker_every_time_is_a_failed_row(tmp_path, monke
     failed = rows[rows.status == "failed"]
     assert set(failed.point) == {2} and len(failed) == 2
     assert (
-        failed.error == "the worker process died running it, twice "
-        "(the second time alone: killed by SIGKILL (out of memory, or killed))"
+        failed.error
+        == "the worker process died running it: killed by SIGKILL (out of memory, or killed); "
+        "it ran alone, after a worker had died with it in flight"
     ).all()
     assert failed.referrals.isna().all()
     others = rows[rows.point != 2].reset_index(drop=True)
