@@ -20,7 +20,7 @@ from . import __version__, guards
 from .design import load_sweep
 from .engines import ENGINES
 from .errors import ScenarioError
-from .guards import RunawayError, check_size
+from .guards import check_size
 from .metrics import FIGURES
 from .report import render_report
 from .results import ResultsWriteError, load_results, summarise_results
@@ -141,8 +141,8 @@ def run_command(
             timeseries=timeseries is not None,
             max_in_system=None if allow_large else guards.MAX_IN_SYSTEM,
         )
-    except RunawayError as exc:
-        _fail(f"{scenario_file}: {exc.problem}")
+    except ScenarioError as exc:  # found once running: an unstable queue, say
+        _fail(f"{scenario_file}: {exc.field + ': ' if exc.field else ''}{exc.problem}")
     text = {"table": format_table, "json": format_json, "csv": format_csv}[fmt](result)
     try:
         if out is None:

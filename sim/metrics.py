@@ -103,7 +103,9 @@ class ReplicationSummary:
     hours_available: float = _figure("Working hours available", "hours", "Hours")
     hours_demanded: float = _figure("Work falling due (offered load)", "hours", "Hours")
     hours_worked: float = _figure("Hours worked (including work ahead)", "hours", "Hours")
-    utilisation: float = _figure("Hours worked / available", "share", "Hours")
+    utilisation: float = _figure(
+        "Hours worked / hours at work (available + overtime)", "share", "Hours"
+    )
     demand_ratio: float = _figure("Work falling due / hours available", "ratio", "Hours")
     backlog_hours_mean: float = _figure("Overdue work per worker-day", "hours", "Hours")
     signals: int = _figure("Risk signals resolved (caught + missed)", "count", "Risk")
@@ -525,7 +527,7 @@ class Metrics:
             hours_available=self.hours_available,
             hours_demanded=self.hours_demanded,
             hours_worked=self.hours_worked,
-            utilisation=_share(self.hours_worked, self.hours_available),
+            utilisation=_share(self.hours_worked, self.hours_available + self.overtime_hours),
             demand_ratio=_share(self.hours_demanded, self.hours_available),
             backlog_hours_mean=_share(self.backlog_hours, self.worker_days_worked),
             signals=self.caught + missed,

@@ -29,6 +29,7 @@ from . import guards
 from .arrivals import ArrivalProcess, AttributeSampler, ReferralDraws
 from .casetypes import CaseProfile, build_profiles
 from .costs import CostRates
+from .errors import ScenarioError
 from .intake import WaitingList
 from .metrics import Metrics, ReplicationSummary
 from .policies import IntakePolicy
@@ -57,6 +58,8 @@ _EPS = 1e-9
 # descriptor call in Python 3.11, and the hot paths test states on every event.
 SCREENED_OUT, WAITING, OPEN = ReferralState.SCREENED_OUT, ReferralState.WAITING, ReferralState.OPEN
 CLOSED, SENT_OUT = ReferralState.CLOSED, ReferralState.SENT_OUT
+_MAX_INITIAL_DRAWS = 20_000_000
+"""Referrals drawn, at most, to find an initial caseload that the screen would open."""
 
 
 class ReferralRecord(NamedTuple):
@@ -298,7 +301,7 @@ class CaseloadModel:
             next(self._referral_ids),
             subject,
             profile,
-            arrival=batch.times[i] + shift,
+            arrival=self.env.now + shift,  # the clock, not the drawn time: never an ulp apart
             complexity=batch.complexity[i],
             raw_score=batch.raw_scores[i],
             score=batch.scores[i],
@@ -476,9 +479,10 @@ class CaseloadModel:
             elif day % 7 < working_days and self.roster.workers:
                 longest = max(w.hours_per_day for w in self.roster) + self._overtime
                 yield env.timeout(workday_start(day, longest) - env.now)
+                began = env.now
                 self._work(day)
                 yield env.timeout(max(max(w.day_end for w in self.roster), env.now) - env.now)
-                self._finish_work()
+                self._finish_work(began)
             yield env.timeout(day + 1 - env.now)
             self._end_of_day(day)
             if self._max_in_system is not None:
@@ -568,12 +572,14 @@ class CaseloadModel:
             casework += asked.casework
         self._casework_due = casework
 
-    def _finish_work(self) -> None:
-        now, metrics = self.env.now, self.metrics
+    def _finish_work(self, began: float) -> None:
+        """End the working day that ``began``: work ahead, and count the hours worked (at
+        the day's start, like its hours available, so a day is counted whole or not at all)."""
+        metrics = self.metrics
         for worker in self.roster:
             if worker.hours_today > 0:
                 work_ahead(worker, self)
-                metrics.hours_worked_today(now, worker.hours_today - worker.hours_left)
+                metrics.hours_worked_today(began, worker.hours_today - worker.hours_left)
             worker.hours_left = 0.0
 
     def _end_of_day(self, day: int) -> None:
@@ -906,17 +912,27 @@ class CaseloadModel:
                 self._receive(self._new_referral(profile, batch, i, initial=True))
 
     def _screened_in_draws(self, profile: CaseProfile, count: int) -> tuple[_Batch, list[int]]:
-        """Referral attributes for ``count`` cases that the intake screen would open."""
+        """Referral attributes for ``count`` cases that the intake screen would open.
+
+        The score is a percentile, so about ``1 - threshold`` of the draws are screened
+        in; a caseload that would take more than ``_MAX_INITIAL_DRAWS`` draws is refused.
+        """
         sampler = AttributeSampler(profile, self.streams, Purpose.INITIAL_STATE)
-        size = max(4 * count, 16)
-        for _ in range(60):
-            batch = _Batch(sampler.draw(np.zeros(size)))
-            rows = [i for i, s in enumerate(batch.scores) if s >= self.thresholds[profile.index]]
+        threshold = self.thresholds[profile.index]
+        share = max(1.0 - threshold, 0.0)
+        size = 2 * count / share + 16 if share > 0 else math.inf
+        while size <= _MAX_INITIAL_DRAWS:
+            batch = _Batch(sampler.draw(np.zeros(int(size))))
+            rows = [i for i, s in enumerate(batch.scores) if s >= threshold]
             if len(rows) >= count:
                 return batch, rows[:count]
-            size *= 4
-        raise ValueError(
-            f"initial_state: case type {profile.name!r} screens out nearly every referral"
+            size *= 2
+        raise ScenarioError(
+            self.scenario.name,
+            "initial_state",
+            f"case type {profile.name!r} screens in about {share:.3%} of referrals (threshold "
+            f"{threshold:g}): expected a threshold that lets the initial caseload of {count:,} "
+            "be drawn",
         )
 
     def _open_initial_case(

@@ -142,3 +142,27 @@ def test_cases_closing_on_schedule_leave_work_undone():
     assert on_time.case_duration_mean_days == pytest.approx(60.0)
     assert on_time.cases_closed_work_undone_share > 0.5
     assert 0 < on_time.casework_undone_hours < on_time.cases_closed * 60.0
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"workforce.overtime_hours_per_day": 3.0, "workforce.caseworkers": 1},
+        {  # the warm-up ends during the first working day (09:00 to 17:00)
+            "horizon_days": 8.0,
+            "warmup_days": 0.5,
+            "workforce.working_days_per_week": 1,
+            "initial_state": {"open_cases_per_worker": 10},
+        },
+    ],
+    ids=["overtime", "warmup_mid_day"],
+)
+def test_utilisation_is_a_share_of_the_hours_at_work(changes):
+    """Hours worked over hours at work: overtime counts on both sides, and a day's hours
+    worked are counted with its hours available (both or neither, around the warm-up)."""
+    summary = sim.run_replication(sim.validate_scenario(small_office_data(**changes))).summary
+    assert summary.hours_worked > 0
+    assert summary.utilisation == pytest.approx(
+        summary.hours_worked / (summary.hours_available + summary.overtime_hours)
+    )
+    assert summary.utilisation <= 1.0

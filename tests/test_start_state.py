@@ -69,3 +69,17 @@ def test_initial_waiting_cases_follow_the_overflow_policy():
     model = sim.CaseloadModel(scenario, seed=1)
     assert len(model.waiting) == 0
     assert model.state_counts[ReferralState.SENT_OUT] == 25
+
+
+def test_an_initial_caseload_the_screen_cannot_supply_is_refused_in_one_line():
+    """A threshold that opens (almost) nothing cannot supply the initial cases: refused with the
+    field named, at once and in bounded memory, instead of drawing ever more referrals."""
+    for threshold in (1.0, 1.0 - 1e-9):
+        scenario = with_initial(2, 3, **{"intake.threshold": threshold})
+        try:
+            sim.CaseloadModel(scenario)
+        except sim.ScenarioError as exc:
+            assert exc.field == "initial_state" and "threshold" in exc.problem
+        else:
+            raise AssertionError(f"threshold {threshold} must be refused")
+    assert sim.CaseloadModel(with_initial(2, 3, **{"intake.threshold": 0.999})).run()
