@@ -282,7 +282,10 @@ SWEEP_OUTCOMES = (
 )
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option(
-    "--allow-large", is_flag=True, help="Run even if one replication would be absurdly large."
+    "--allow-large",
+    is_flag=True,
+    help="Run the base and every point even if absurdly large or their queue grows without "
+    "bound (otherwise such points are failed rows).",
 )
 def sweep_command(
     sweep_file: str,
@@ -314,6 +317,7 @@ def sweep_command(
             resume=resume,
             progress=not no_progress,
             shard_rows=shard_rows,
+            allow_large=allow_large,
         )
         click.echo(
             f"{report.ran} run(s) done, {report.failed} failed, {report.skipped} already in {out}",

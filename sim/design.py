@@ -198,6 +198,8 @@ class Task:
     scenario: dict[str, Any]
     """The base scenario as plain data (validated once, re-validated with the changes)."""
     changes: dict[str, Any]
+    allow_large: bool = False
+    """Run the point even if it is absurdly large or its queue grows without bound."""
 
 
 @dataclass(frozen=True)
@@ -220,14 +222,16 @@ class SweepPlan:
         point_changes = {k: _plain(v) for k, v in row.items() if not _missing(v)}
         return {**self.sweep.overrides, **point_changes}
 
-    def tasks(self, done: set[tuple[int, int]] | frozenset = frozenset()):
+    def tasks(
+        self, done: set[tuple[int, int]] | frozenset = frozenset(), *, allow_large: bool = False
+    ):
         """Every (point, replication) not in ``done``, point by point."""
         data = self.base.model_dump(mode="json")
         for point in range(len(self.design)):
             changes = self.changes(point)
             for replication in range(self.sweep.replications):
                 if (point, replication) not in done:
-                    yield Task(point, replication, self.sweep.seed, data, changes)
+                    yield Task(point, replication, self.sweep.seed, data, changes, allow_large)
 
 
 def _plain(value: Any) -> Any:

@@ -31,6 +31,7 @@ from typing import Any
 
 from .design import Task
 from .errors import ScenarioError
+from .guards import MAX_IN_SYSTEM, check_size
 from .metrics import FIGURES
 from .runner import run_replication
 from .scenario import apply_overrides, validate_scenario
@@ -53,7 +54,10 @@ def run_task(task: Task) -> dict[str, Any]:
     row = _row(task)
     try:
         scenario = apply_overrides(validate_scenario(task.scenario), task.changes)
-        summary = run_replication(scenario, task.replication, task.seed).summary.as_dict()
+        check_size(scenario, "point", allow_large=task.allow_large)
+        limit = None if task.allow_large else MAX_IN_SYSTEM
+        output = run_replication(scenario, task.replication, task.seed, max_in_system=limit)
+        summary = output.summary.as_dict()
     except ScenarioError as exc:  # a point's values that the scenario refuses
         message = exc.problem if exc.field is None else f"{exc.field}: {exc.problem}"
         return _failed(row, message)

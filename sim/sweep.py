@@ -44,6 +44,7 @@ def run_sweep(
     progress: bool = False,
     shard_rows: int = 100,
     shard_seconds: float = 30.0,
+    allow_large: bool = False,
 ) -> SweepReport:
     """Run every (point, replication) of ``plan`` not yet in ``out``, writing rows as they come.
 
@@ -58,6 +59,9 @@ def run_sweep(
         or ``dask`` (the cluster at ``scheduler``, or a local one on loopback).
     progress
         Show a progress bar (tasks done, rate, time left) on standard error.
+    allow_large
+        Run points that are absurdly large or whose queue grows without bound;
+        without it such a point becomes a failed row saying why (:mod:`sim.guards`).
 
     Raises
     ------
@@ -72,7 +76,9 @@ def run_sweep(
     ) as store:
         done = store.done()
         report = SweepReport(Path(out), plan.size, len(done))
-        rows = run_tasks(plan.tasks(done), engine, jobs=jobs, scheduler=scheduler)
+        rows = run_tasks(
+            plan.tasks(done, allow_large=allow_large), engine, jobs=jobs, scheduler=scheduler
+        )
         shown = rows
         if progress:
             from tqdm import tqdm

@@ -8,7 +8,6 @@ closures are Poisson: the variance over ``W`` days is ``(lambda + c * mu) * W``)
 
 from __future__ import annotations
 
-import functools
 import math
 
 import pytest
@@ -83,18 +82,35 @@ def test_allow_large_runs_an_unstable_queue_to_the_end(overloaded_file):
     assert '"waiting_at_end"' in result.stdout
 
 
-def test_a_sweep_records_the_runaway_point_as_failed_and_goes_on(tmp_path, monkeypatch):
-    limited = functools.partial(sim.engines.run_replication, max_in_system=LIMIT)
-    monkeypatch.setattr(sim.engines, "run_replication", limited)  # a real run, a lower limit
+def sweep_of_rates(tmp_path, rates: list[float]) -> sim.SweepPlan:
     base = tmp_path / "mmc.yaml"
     base.write_text(yaml.safe_dump(mmc_data(SERVERS, 0.5, horizon=2000.0, warmup=0.0)))
     sweep = tmp_path / "sweep.yaml"
-    rate = [{"path": "case_types.0.arrivals.rate_per_year", "values": [0.5 * 365 * 5, 2 * 365 * 5]}]
+    factor = {"path": "case_types.0.arrivals.rate_per_year", "values": rates}
     sweep.write_text(
-        yaml.safe_dump({"name": "t", "base": "mmc.yaml", "replications": 1, "factors": rate})
+        yaml.safe_dump({"name": "t", "base": "mmc.yaml", "replications": 1, "factors": [factor]})
     )
-    report = sim.run_sweep(sim.load_sweep(sweep), tmp_path / "out", engine="serial")
+    return sim.load_sweep(sweep)
+
+
+def test_a_sweep_records_the_runaway_point_as_failed_and_goes_on(tmp_path, monkeypatch):
+    monkeypatch.setattr(sim.engines, "MAX_IN_SYSTEM", LIMIT)  # a real run, a lower limit
+    plan = sweep_of_rates(tmp_path, [0.5 * 365 * SERVERS, RHO * 365 * SERVERS])
+    report = sim.run_sweep(plan, tmp_path / "out", engine="serial")
     assert (report.ran, report.failed) == (2, 1)
     table = sim.load_results(tmp_path / "out").set_index("point")
     assert table.loc[0, "status"] == "ok"
     assert table.loc[1, "error"].startswith("the run stopped on day ")
+
+    allowed = sim.run_sweep(plan, tmp_path / "allowed", engine="serial", allow_large=True)
+    assert allowed.failed == 0  # --allow-large: the unstable point runs to its horizon
+
+
+def test_an_absurd_point_of_a_sweep_is_a_failed_row_not_a_run(tmp_path):
+    """Only the base is checked before the sweep starts; each point is checked before it runs."""
+    plan = sweep_of_rates(tmp_path, [0.5 * 365 * SERVERS, 1e12])
+    report = sim.run_sweep(plan, tmp_path / "out", engine="serial")
+    assert (report.ran, report.failed) == (2, 1)
+    error = sim.load_results(tmp_path / "out").set_index("point").loc[1, "error"]
+    assert error.startswith("case_types: expected at most 5,000,000 referrals")
+    assert "--allow-large" in error

@@ -215,7 +215,9 @@ def test_killed_sweep_resumes_to_exactly_the_uninterrupted_rows(tmp_path):
     written = len(sim.load_results(out))
     assert 3 <= written < 16, "the kill must land mid-sweep"
 
-    resumed = subprocess.run([*command, *options, "--resume"], capture_output=True, text=True)
+    resumed = subprocess.run(
+        [*command, *options, "--resume"], capture_output=True, text=True, timeout=600
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert f"{16 - written} run(s) done" in resumed.stderr
     rows = sim.load_results(out)
@@ -297,10 +299,10 @@ def test_a_task_that_kills_its_worker_every_time_is_a_failed_row(tmp_path, monke
 def test_an_exception_inside_a_run_is_recorded_with_where_it_came_from(tmp_path, monkeypatch):
     real = sim.engines.run_replication
 
-    def breaks_on_replication_1(scenario, replication, seed):
+    def breaks_on_replication_1(scenario, replication, seed, **options):
         if replication == 1:
             raise RuntimeError("the model broke")
-        return real(scenario, replication, seed)
+        return real(scenario, replication, seed, **options)
 
     monkeypatch.setattr(sim.engines, "run_replication", breaks_on_replication_1)
     plan = sim.load_sweep(write_sweep(tmp_path, SMALL))
