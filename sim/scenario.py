@@ -797,6 +797,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: set = set()
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # ``<<: *anchor``, which the safe loader merges itself
             key = self.construct_object(key_node, deep=True)
             if not isinstance(key, Hashable):
                 continue  # the safe loader's own check refuses it

@@ -166,3 +166,15 @@ def test_the_size_guard_counts_referrals_and_worker_days():
     with pytest.raises(sim.ScenarioError, match="caseworker-days"):
         check_size(huge, "x.yaml")
     assert check_size(huge, "x.yaml", allow_large=True).worker_days > MAX_WORKER_DAYS
+
+
+def test_anchors_and_merge_keys_still_load(tmp_path):
+    """The duplicate-key check leaves YAML's own sharing alone: a merged mapping may
+    override a key it merges."""
+    text = MINIMAL.read_text().replace("workforce:", "workforce: &staff", 1)
+    text += "other: {<<: *staff, caseworkers: 3}\n"
+    path = tmp_path / "merged.yaml"
+    path.write_text(text)
+    data = sim.scenario.load_yaml(path)
+    assert data["other"]["caseworkers"] == 3
+    assert data["other"]["hours_per_day"] == data["workforce"]["hours_per_day"]
