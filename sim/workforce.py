@@ -225,15 +225,24 @@ class Roster:
             heapq.heapify(self._heap)
 
     def least_loaded_with_room(self, weight: float) -> Worker | None:
-        """The least-loaded worker who can take a case of ``weight``, if any.
+        """The least-loaded worker who can take a case of ``weight``, if any."""
+        return self._from_heap(weight) if self._indexed else self._scan(weight)
 
-        Workers are visited in ``(load, position)`` order. A worker on full caps with
-        no room, under a single cap, means nobody after it has room (they hold as much
-        or more under caps no larger). With both caps set the search goes on: a count
-        cap can bind on a worker whose weighted load is low.
+    def least_loaded(self) -> Worker | None:
+        """The least-loaded worker taking cases, caps ignored (assignment over the cap)."""
+        if self._indexed:
+            return self._from_heap(None)
+        taking = [worker for worker in self.workers if worker.accepting]
+        return min(taking, key=self._load) if taking else None
+
+    def _from_heap(self, weight: float | None) -> Worker | None:
+        """The first worker in ``(load, position)`` order with room for ``weight`` (``None``:
+        the first taking cases, caps ignored).
+
+        A worker on full caps with no room, under a single cap, means nobody after it
+        has room (they hold as much or more under caps no larger). With both caps set
+        the search goes on: a count cap can bind on a worker whose weighted load is low.
         """
-        if not self._indexed:
-            return self._scan(weight)
         heap, positions, weighted = self._heap, self.positions, self._weighted
         found, passed = None, []
         while heap:
@@ -243,11 +252,11 @@ class Roster:
             ):
                 heapq.heappop(heap)  # stale: the worker's load changed, or it left
                 continue
-            if worker.has_room(weight):
+            if worker.accepting if weight is None else worker.has_room(weight):
                 found = worker
                 break
             single_cap = worker.count_cap is None or worker.weighted_cap is None
-            if worker.accepting and worker.full_caps and single_cap:
+            if weight is not None and worker.accepting and worker.full_caps and single_cap:
                 break
             passed.append(heapq.heappop(heap))
         for entry in passed:
@@ -266,8 +275,3 @@ class Roster:
                 if len(worker.cases) < best_load and worker.has_room(weight):
                     best, best_load = worker, len(worker.cases)
         return best
-
-    def least_loaded(self) -> Worker | None:
-        """The least-loaded worker taking cases, caps ignored (assignment over the cap)."""
-        taking = [worker for worker in self.workers if worker.accepting]
-        return min(taking, key=self._load) if taking else None
