@@ -1,6 +1,6 @@
 """The benchmark suite: the simulator measured against SimPy itself, side by side, in one run.
 
-Run:  python benchmarks/run.py [--quick] [--repeats N]
+Run:  python benchmarks/run.py [--quick] [--repeats N] [--only scenarios|scaling|memory|mmc]
 
 Everything is timed in this one process, so the figures and their ratios are
 comparable on a shared, noisy machine; what is compared is measured in
@@ -170,29 +170,21 @@ def mmc_scenario(servers: int, rho: float, days: float) -> sim.Scenario:
     return sim.validate_scenario(mmc_data(servers, rho, horizon=days, warmup=0.0))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller M/M/c")
-    parser.add_argument("--repeats", type=int, help="runs of each measurement (default 5; 3)")
-    args = parser.parse_args()
-    repeats = args.repeats or (3 if args.quick else 5)
-
+def calibrated(repeats: int) -> None:
+    """Each calibrated scenario, 3 years, against 3 x the bare loop run right after it."""
     reference = statistics.median(bare_loop(1_000_000) for _ in range(repeats))
-    budget = 3 * reference
     print(
         f"Reference: bare SimPy loop, 1,000,000 timeouts: {reference:.2f} s (median of "
-        f"{repeats}; {1e6 / reference:,.0f} events/s); target per scenario: {budget:.2f} s\n"
-        "(x target: each run against 3 x a bare loop of 1,000,000 timeouts run right after it)"
+        f"{repeats}; {1e6 / reference:,.0f} events/s); target per scenario: {3 * reference:.2f} s"
+        "\n(x target: each run against 3 x a bare loop of 1,000,000 timeouts run right after it)"
     )
     print()
     print(
         f"{'scenario (3 years, 1 replication)':<36}{'seconds':>8}{'x target':>9}"
         f"{'referrals/s':>13}{'worker-days/s':>15}{'events':>10}{'peak MB':>9}"
     )
-    scenarios = {}
     for name in CALIBRATED:
-        scenario = at_horizon(sim.load_scenario(ROOT / "scenarios" / f"{name}.yaml"), THREE_YEARS)
-        scenarios[name] = scenario
+        scenario = calibrated_scenario(name)
         runs, bare = alternating(
             lambda s=scenario: one_run(s), lambda: bare_loop(1_000_000), repeats
         )
@@ -208,12 +200,18 @@ def main() -> None:
             f"{best['events']:>10,}{peak:>9.1f}"
         )
 
-    print()
+
+def calibrated_scenario(name: str) -> sim.Scenario:
+    return at_horizon(sim.load_scenario(ROOT / "scenarios" / f"{name}.yaml"), THREE_YEARS)
+
+
+def scaling(repeats: int) -> None:
+    """Horizon x2 and agency x2, as calibrated and stationary, with the work each run does."""
     print(
         "Scaling (child_protection, no warm-up): the larger run as a multiple of the smaller "
         "(median of pairs [range]; linear is 2)"
     )
-    base = at_horizon(scenarios["child_protection"], THREE_YEARS, warmup=0.0)
+    base = at_horizon(calibrated_scenario("child_protection"), THREE_YEARS, warmup=0.0)
     steady = stationary(base)
     pairs = {
         "horizon 3 -> 6 years (the first year fills the office)": (
@@ -240,18 +238,23 @@ def main() -> None:
             f"  {label:<56} time {median_ratio(seconds_b, seconds_a)}; "
             f"events {work['events']:.2f}x, case-days {work['case_days']:.2f}x"
         )
+
+
+def memory_growth(quick: bool) -> None:
     print("Memory as the horizon grows, daily time series off (child_protection):")
-    for years in (1, 3, 6) if args.quick else (1, 3, 6, 12, 24):
-        held, peak = memory(at_horizon(scenarios["child_protection"], 365.0 * years))
+    for years in (1, 3, 6) if quick else (1, 3, 6, 12, 24):
+        held, peak = memory(at_horizon(calibrated_scenario("child_protection"), 365.0 * years))
         print(f"  {years:>2} year(s): held at the end {held:5.1f} MB, peak {peak:5.1f} MB")
 
-    print()
+
+def mmc(repeats: int, quick: bool) -> None:
+    """The M/M/c validation scenario against an idiomatic SimPy M/M/c."""
     servers, rho = 5, 0.8
-    days = 2_000.0 if args.quick else 10_000.0
+    days = 2_000.0 if quick else 10_000.0
     customers = int(rho * servers * days)
-    mmc = mmc_scenario(servers, rho, days)
+    scenario = mmc_scenario(servers, rho, days)
     ours, theirs = alternating(
-        lambda: one_run(mmc)["seconds"],
+        lambda: one_run(scenario)["seconds"],
         lambda: idiomatic_mmc(servers, rho, customers),
         repeats,
     )
@@ -261,6 +264,29 @@ def main() -> None:
         f"  caseload-sim:    {customers / statistics.median(ours):,.0f} customers/s; "
         f"speed relative to SimPy {median_ratio(theirs, ours)} (target at least 0.5)"
     )
+
+
+SECTIONS = ("scenarios", "scaling", "memory", "mmc")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller M/M/c")
+    parser.add_argument("--repeats", type=int, help="runs of each measurement (default 5; 3)")
+    parser.add_argument(
+        "--only", choices=SECTIONS, action="append", help="run only this section (repeatable)"
+    )
+    args = parser.parse_args()
+    repeats = args.repeats or (3 if args.quick else 5)
+    sections = {
+        "scenarios": lambda: calibrated(repeats),
+        "scaling": lambda: scaling(repeats),
+        "memory": lambda: memory_growth(args.quick),
+        "mmc": lambda: mmc(repeats, args.quick),
+    }
+    for name in args.only or SECTIONS:
+        sections[name]()
+        print()
 
 
 if __name__ == "__main__":
