@@ -527,7 +527,11 @@ class Metrics:
             hours_available=self.hours_available,
             hours_demanded=self.hours_demanded,
             hours_worked=self.hours_worked,
-            utilisation=_share(self.hours_worked, self.hours_available + self.overtime_hours),
+            # worked never exceeds the hours at work, but summed in another order the two can
+            # differ by a rounding error
+            utilisation=min(
+                _share(self.hours_worked, self.hours_available + self.overtime_hours), 1.0
+            ),
             demand_ratio=_share(self.hours_demanded, self.hours_available),
             backlog_hours_mean=_share(self.backlog_hours, self.worker_days_worked),
             signals=self.caught + missed,
