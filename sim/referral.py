@@ -68,7 +68,7 @@ class Subject:
 
     @property
     def current(self) -> Referral:
-        """The newest referral about this subject."""
+        """The newest referral about this subject (while one of its signals is pending)."""
         return self.referrals[-1]
 
 
