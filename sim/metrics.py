@@ -362,16 +362,21 @@ class Metrics:
         if time >= self.warmup:
             self.missed[cause] += 1
 
-    def worker_day(self, time: float, caseload: int, over_cap: bool) -> None:
-        """End-of-day caseload reading of a worker taking cases."""
+    def caseload_readings(self, time: float, caseloads: list[int], over_cap: int) -> None:
+        """End-of-day caseloads of the workers taking cases, ``over_cap`` of them over a cap."""
         if time > self.warmup:  # the day read ended inside the window
-            self.caseloads[caseload] += 1
+            counts = self.caseloads
+            for caseload in caseloads:
+                counts[caseload] += 1
             self.worker_days_over_cap += over_cap
 
-    def staff_day(self, time: float, strain: float, burned_out: bool, tenure: float) -> None:
-        """End-of-day reading of a caseworker in post (trainees included)."""
+    def staff_readings(
+        self, time: float, staff: int, strain: float, burned_out: int, tenure: float
+    ) -> None:
+        """End-of-day readings of the ``staff`` caseworkers in post (trainees included):
+        their strain, how many are burned out, and their tenure in days, each summed."""
         if time > self.warmup:  # the day read ended inside the window
-            self.staff_days += 1
+            self.staff_days += staff
             self.strain_sum += strain
             self.burned_out_days += burned_out
             self.tenure_sum += tenure

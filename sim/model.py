@@ -590,8 +590,8 @@ class CaseloadModel:
         self._days_done = day + 1
         worked = day % 7 < self.scenario.workforce.working_days_per_week
         caseloads, quitters = [], []
-        over = burned = absent = training = agency = 0
-        strain_total = 0.0
+        over = burned = absent = training = agency = staff = staff_burned = 0
+        strain_total = staff_strain = tenure = 0.0
         for worker in self.roster:
             if not worked or worker.absent or not worker.accepting:
                 worker.strain = strain.after_day_off(worker.strain)
@@ -604,19 +604,22 @@ class CaseloadModel:
                 agency += 1
                 metrics.agency_day(now, self.costs.agency_per_day)
             else:
-                metrics.staff_day(now, worker.strain, burned_out, now - worker.hired_at)
+                staff += 1
+                staff_strain += worker.strain
+                staff_burned += burned_out
+                tenure += now - worker.hired_at
             if worker.accepting:
                 if now < worker.ready_at + careers.hiring.ramp_days + 1.0:
                     worker.set_cap_share(careers.cap_share(worker, now))
-                caseload, over_cap = len(worker.cases), worker.over_cap()
-                metrics.worker_day(now, caseload, over_cap)
-                caseloads.append(caseload)
-                over += over_cap
+                caseloads.append(len(worker.cases))
+                over += worker.over_cap()
             else:
                 training += 1
             worker.hazard += careers.base_hazard * strain.quit_multiplier(worker.strain)
             if worker.hazard >= worker.lifetime:
                 quitters.append(worker)
+        metrics.staff_readings(now, staff, staff_strain, staff_burned, tenure)
+        metrics.caseload_readings(now, caseloads, over)
         in_post = len(self.roster) - agency  # on the payroll; agency workers cover vacancies
         vacancies = self.roster.vacancies + agency
         metrics.positions_day(
@@ -660,9 +663,13 @@ class CaseloadModel:
         gatekeeping, no daily series): the same readings, without the per-worker dynamics."""
         now, metrics, roster = self.env.now, self.metrics, self.roster
         self._days_done = day + 1
+        caseloads, over, tenure = [], 0, 0.0
         for worker in roster:
-            metrics.staff_day(now, 0.0, False, now - worker.hired_at)
-            metrics.worker_day(now, len(worker.cases), worker.over_cap())
+            caseloads.append(len(worker.cases))
+            over += worker.over_cap()
+            tenure += now - worker.hired_at
+        metrics.staff_readings(now, len(roster), 0.0, 0, tenure)
+        metrics.caseload_readings(now, caseloads, over)
         salaries = self.costs.caseworker_per_day * len(roster) + self.costs.other_staff_per_day
         metrics.positions_day(now, len(roster.positions), 0, salaries)
         metrics.end_of_day()
