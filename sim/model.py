@@ -198,6 +198,9 @@ class CaseloadModel:
             and self.timeseries is None
         )
         """Nobody tires, leaves or is hired and intake never moves with caseloads."""
+        self._idle_day: tuple[float, int] | None = None
+        """A steady, fully experienced staff's work-free day: when it starts (after
+        midnight), its hours and its headcount."""
 
         for process in self._arrival_processes:
             self.env.process(self._arrivals(process))
@@ -475,7 +478,7 @@ class CaseloadModel:
         day = 0
         while day < self._horizon:
             if day % 7 < working_days and self.roster.workers and self._nothing_to_do:
-                self._idle_working_day()
+                self._idle_working_day(day)
             elif day % 7 < working_days and self.roster.workers:
                 longest = max(w.hours_per_day for w in self.roster) + self._overtime
                 yield env.timeout(workday_start(day, longest) - env.now)
@@ -507,13 +510,22 @@ class CaseloadModel:
                 days,
             )
 
-    def _idle_working_day(self) -> None:
+    def _idle_working_day(self, day: int) -> None:
         """A working day in a model whose cases need no work and whose workers do not tire:
-        only the hours available are counted."""
-        now, careers = self.env.now, self.careers
-        taking = [worker for worker in self.roster if worker.accepting]
-        hours = sum(worker.hours_per_day * careers.productivity(worker, now) for worker in taking)
-        self.metrics.hours_idle(now, hours, len(taking))
+        only the hours available are counted, read when the working day starts, as on a day
+        with work (the same every day once a steady staff is fully experienced)."""
+        if self._idle_day is not None:
+            offset, hours, taking = self._idle_day
+            self.metrics.hours_idle(day + offset, hours, taking)
+            return
+        careers = self.careers
+        longest = max(w.hours_per_day for w in self.roster) + self._overtime
+        start = workday_start(day, longest)
+        workers = [worker for worker in self.roster if worker.accepting]
+        hours = sum(w.hours_per_day * careers.productivity(w, start) for w in workers)
+        self.metrics.hours_idle(start, hours, len(workers))
+        if self._steady_staff and all(careers.experience(w, start) >= 1.0 for w in workers):
+            self._idle_day = (start - day, hours, len(workers))
 
     def supervision_coverage(self) -> float:
         """Share of caseworkers in post that the supervisors can cover (1 without a block)."""
