@@ -68,13 +68,13 @@ def estimate_size(scenario: Scenario) -> SizeEstimate:
     caseworkers = scenario.staffing.caseworkers
     initial = scenario.initial_state
     rates = sum(ct.arrivals.rate_per_year for ct in scenario.case_types)
+    start = 0 if initial is None else caseworkers * initial.open_cases_per_worker + initial.waiting
     referrals = signals = 0.0
     for ct in scenario.case_types:
         count = (
             ct.arrivals.rate_per_year * years * _surge_factor(ct.arrivals, scenario.horizon_days)
         )
-        if initial is not None:  # the initial caseload is drawn by the types' rates
-            start = caseworkers * initial.open_cases_per_worker + initial.waiting
+        if start:  # the initial caseload is drawn by the types' rates
             count += start * ct.arrivals.rate_per_year / rates
         per_year = sum(
             share * tier.signals_per_year

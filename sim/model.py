@@ -480,8 +480,7 @@ class CaseloadModel:
             if day % 7 < working_days and self.roster.workers and self._nothing_to_do:
                 self._idle_working_day(day)
             elif day % 7 < working_days and self.roster.workers:
-                longest = max(w.hours_per_day for w in self.roster) + self._overtime
-                yield env.timeout(workday_start(day, longest) - env.now)
+                yield env.timeout(self._workday_start(day) - env.now)
                 began = env.now
                 self._work(day)
                 yield env.timeout(max(max(w.day_end for w in self.roster), env.now) - env.now)
@@ -491,6 +490,11 @@ class CaseloadModel:
             if self._max_in_system is not None:
                 self._check_growth(day)
             day += 1
+
+    def _workday_start(self, day: int) -> float:
+        """When day ``day``'s working day begins: early enough for the longest day to end."""
+        longest = max(w.hours_per_day for w in self.roster) + self._overtime
+        return workday_start(day, longest)
 
     def _check_growth(self, day: int) -> None:
         """Stop an unstable queue before it exhausts memory, reporting how fast it grows."""
@@ -519,8 +523,7 @@ class CaseloadModel:
             self.metrics.hours_idle(day + offset, hours, taking)
             return
         careers = self.careers
-        longest = max(w.hours_per_day for w in self.roster) + self._overtime
-        start = workday_start(day, longest)
+        start = self._workday_start(day)
         workers = [worker for worker in self.roster if worker.accepting]
         hours = sum(w.hours_per_day * careers.productivity(w, start) for w in workers)
         self.metrics.hours_idle(start, hours, len(workers))

@@ -218,8 +218,7 @@ class Roster:
     def load_changed(self, worker: Worker) -> None:
         """Record ``worker``'s current load (called by :meth:`Worker.take` and ``release``)."""
         heap = self._heap
-        load = worker.load if self._weighted else len(worker.cases)
-        heapq.heappush(heap, (load, worker.position, worker.id, worker))
+        heapq.heappush(heap, (self._load(worker), worker.position, worker.id, worker))
         if len(heap) > 4 * len(self.workers) + 64:  # mostly stale: rebuild
             self._heap = [(self._load(w), w.position, w.id, w) for w in self.workers]
             heapq.heapify(self._heap)
@@ -266,12 +265,8 @@ class Roster:
     def _scan(self, weight: float) -> Worker | None:
         """:meth:`least_loaded_with_room` by visiting every worker in position order."""
         best, best_load = None, float("inf")
-        if self._weighted:
-            for worker in self.workers:
-                if worker.load < best_load and worker.has_room(weight):
-                    best, best_load = worker, worker.load
-        else:
-            for worker in self.workers:
-                if len(worker.cases) < best_load and worker.has_room(weight):
-                    best, best_load = worker, len(worker.cases)
+        for worker in self.workers:
+            load = self._load(worker)
+            if load < best_load and worker.has_room(weight):
+                best, best_load = worker, load
         return best
