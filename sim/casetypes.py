@@ -31,12 +31,14 @@ class CaseProfile:
     spec: CaseType
     mix: np.ndarray
     complexity_shares: np.ndarray
-    work_multipliers: np.ndarray
-    weight_multipliers: np.ndarray
     duration: Duration
     work_hours: float
     weights: tuple[float, ...]
     """Weight under the weighted cap, by assessed tier."""
+    case_weights: tuple[tuple[float, ...], ...]
+    """A case's weight by assessed tier and complexity level: ``weights`` x multiplier."""
+    case_work_hours: tuple[float, ...]
+    """A case's work in hours by complexity level: ``work_hours`` x multiplier."""
     risk_window: float
     signal_rates: np.ndarray
     """Risk signals per day while in the risk window, by latent tier."""
@@ -69,6 +71,8 @@ def build_profiles(scenario: Scenario) -> list[CaseProfile]:
             separation_for_auc(scenario.intake.auc, mix, high) if has_both else pooled_separation
         )
         first, contacts = spec.first_contact, spec.contacts
+        weights = scenario.per_tier(spec.weight)
+        levels = spec.complexity
         profiles.append(
             CaseProfile(
                 index=index,
@@ -77,11 +81,13 @@ def build_profiles(scenario: Scenario) -> list[CaseProfile]:
                 spec=spec,
                 mix=mix,
                 complexity_shares=np.array([level.share for level in spec.complexity]),
-                work_multipliers=np.array([level.work_multiplier for level in spec.complexity]),
-                weight_multipliers=np.array([level.weight_multiplier for level in spec.complexity]),
                 duration=spec.duration,
                 work_hours=spec.work_hours,
-                weights=scenario.per_tier(spec.weight),
+                weights=weights,
+                case_weights=tuple(
+                    tuple(weight * level.weight_multiplier for level in levels) for weight in weights
+                ),
+                case_work_hours=tuple(spec.work_hours * level.work_multiplier for level in levels),
                 risk_window=spec.risk_window_days or scenario.risk.window_days,
                 signal_rates=signal_rates,
                 first_contact_deadline=scenario.per_tier(first.deadline_days) if first else None,

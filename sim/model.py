@@ -880,10 +880,7 @@ class CaseloadModel:
         referral.escalations += 1
         referral.score = screening.percentile(referral.raw_score)
         referral.tier = max(referral.tier, screening.assessed_tier(referral.score))
-        profile = referral.profile
-        referral.weight = profile.weights[referral.tier] * float(
-            profile.weight_multipliers[referral.complexity]
-        )
+        referral.weight = referral.profile.case_weights[referral.tier][referral.complexity]
         self.waiting.reprioritise(referral)
 
     def _rerefer(self, previous: Referral) -> None:

@@ -144,8 +144,8 @@ class Referral:
         self.initial = initial
         self.surge = surge
         """An extra referral of a scandal's surge (beyond the scenario's arrivals)."""
-        self.weight = profile.weights[tier] * float(profile.weight_multipliers[complexity])
-        self.work_total = profile.work_hours * float(profile.work_multipliers[complexity])
+        self.weight = profile.case_weights[tier][complexity]
+        self.work_total = profile.case_work_hours[complexity]
         self.work_done = 0.0
         self.state: ReferralState | None = None
         self.history: list[tuple[float, ReferralState]] = []

@@ -264,9 +264,9 @@ class Roster:
 
     def _scan(self, weight: float) -> Worker | None:
         """:meth:`least_loaded_with_room` by visiting every worker in position order."""
-        best, best_load = None, float("inf")
+        best, best_load, weighted = None, float("inf"), self._weighted
         for worker in self.workers:
-            load = self._load(worker)
+            load = worker.load if weighted else len(worker.cases)
             if load < best_load and worker.has_room(weight):
                 best, best_load = worker, load
         return best
