@@ -313,15 +313,15 @@ class CaseloadModel:
             initial=initial,
             surge=surge,
         )
-        first = batch.signal_starts[i]
-        now, horizon = self.env.now, self._horizon
-        for j in range(first, first + batch.signal_counts[i]):
-            time = batch.signal_times[j] + shift
-            if now <= time < horizon:
-                signal = Signal(subject, time, batch.detect_draws[j], batch.rereport_draws[j])
-                subject.signals.append(signal)
-                self._at(time, self._on_signal, signal)
-        if len(subject.signals) > 1:
+        if count := batch.signal_counts[i]:
+            first = batch.signal_starts[i]
+            now, horizon = self.env.now, self._horizon
+            for j in range(first, first + count):
+                time = batch.signal_times[j] + shift
+                if now <= time < horizon:
+                    signal = Signal(subject, time, batch.detect_draws[j], batch.rereport_draws[j])
+                    subject.signals.append(signal)
+                    self._at(time, self._on_signal, signal)
             subject.signals.sort(key=_signal_time)
         subject.signals_set()
         return referral
@@ -687,7 +687,8 @@ class CaseloadModel:
         metrics.caseload_readings(now, caseloads, over)
         salaries = self.costs.caseworker_per_day * len(roster) + self.costs.other_staff_per_day
         metrics.positions_day(now, len(roster.positions), 0, salaries)
-        metrics.end_of_day()
+        # The day's flows (metrics.today) feed only the daily series, which a steady run
+        # does not keep: they are not read, so not reset either.
 
     # ------------------------------------------------------------------ turnover and hiring
 

@@ -225,7 +225,14 @@ class Roster:
 
     def least_loaded_with_room(self, weight: float) -> Worker | None:
         """The least-loaded worker who can take a case of ``weight``, if any."""
-        return self._from_heap(weight) if self._indexed else self._scan(weight)
+        if self._indexed:
+            return self._from_heap(weight)
+        best, best_load, weighted = None, float("inf"), self._weighted
+        for worker in self.workers:  # a small roster: visit every worker, in position order
+            load = worker.load if weighted else len(worker.cases)
+            if load < best_load and worker.has_room(weight):
+                best, best_load = worker, load
+        return best
 
     def least_loaded(self) -> Worker | None:
         """The least-loaded worker taking cases, caps ignored (assignment over the cap)."""
@@ -261,12 +268,3 @@ class Roster:
         for entry in passed:
             heapq.heappush(heap, entry)
         return found
-
-    def _scan(self, weight: float) -> Worker | None:
-        """:meth:`least_loaded_with_room` by visiting every worker in position order."""
-        best, best_load, weighted = None, float("inf"), self._weighted
-        for worker in self.workers:
-            load = worker.load if weighted else len(worker.cases)
-            if load < best_load and worker.has_room(weight):
-                best, best_load = worker, load
-        return best
