@@ -85,7 +85,8 @@ def build_profiles(scenario: Scenario) -> list[CaseProfile]:
                 work_hours=spec.work_hours,
                 weights=weights,
                 case_weights=tuple(
-                    tuple(weight * level.weight_multiplier for level in levels) for weight in weights
+                    tuple(weight * level.weight_multiplier for level in levels)
+                    for weight in weights
                 ),
                 case_work_hours=tuple(spec.work_hours * level.work_multiplier for level in levels),
                 risk_window=spec.risk_window_days or scenario.risk.window_days,

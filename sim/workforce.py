@@ -227,6 +227,11 @@ class Roster:
         """The least-loaded worker who can take a case of ``weight``, if any."""
         if self._indexed:
             return self._from_heap(weight)
+        first = self.least_loaded()
+        if first is None or first.has_room(weight):
+            return first
+        if self._nobody_after(first):
+            return None
         best, best_load, weighted = None, float("inf"), self._weighted
         for worker in self.workers:  # a small roster: visit every worker, in position order
             load = worker.load if weighted else len(worker.cases)
@@ -238,17 +243,29 @@ class Roster:
         """The least-loaded worker taking cases, caps ignored (assignment over the cap)."""
         if self._indexed:
             return self._from_heap(None)
-        taking = [worker for worker in self.workers if worker.accepting]
-        return min(taking, key=self._load) if taking else None
+        best, best_load, weighted = None, float("inf"), self._weighted
+        for worker in self.workers:
+            if worker.accepting:
+                load = worker.load if weighted else len(worker.cases)
+                if load < best_load:
+                    best, best_load = worker, load
+        return best
+
+    @staticmethod
+    def _nobody_after(worker: Worker) -> bool:
+        """Whether nobody loaded as much as ``worker`` or more can have room, given that
+        ``worker``, taking cases, has none.
+
+        True on full caps under a single cap when ``worker`` holds some weight: the others
+        then hold as much or more (so some cases) under caps no larger. With both caps
+        set it is never true: a count cap can bind on a worker whose weighted load is low.
+        """
+        single_cap = worker.count_cap is None or worker.weighted_cap is None
+        return single_cap and worker.full_caps and worker.load > 0
 
     def _from_heap(self, weight: float | None) -> Worker | None:
         """The first worker in ``(load, position)`` order with room for ``weight`` (``None``:
-        the first taking cases, caps ignored).
-
-        A worker on full caps with no room, under a single cap, means nobody after it
-        has room (they hold as much or more under caps no larger). With both caps set
-        the search goes on: a count cap can bind on a worker whose weighted load is low.
-        """
+        the first taking cases, caps ignored), stopping early when :meth:`_nobody_after`."""
         heap, positions, weighted = self._heap, self.positions, self._weighted
         found, passed = None, []
         while heap:
@@ -261,8 +278,7 @@ class Roster:
             if worker.accepting if weight is None else worker.has_room(weight):
                 found = worker
                 break
-            single_cap = worker.count_cap is None or worker.weighted_cap is None
-            if weight is not None and worker.accepting and worker.full_caps and single_cap:
+            if weight is not None and worker.accepting and self._nobody_after(worker):
                 break
             passed.append(heapq.heappop(heap))
         for entry in passed:
