@@ -300,19 +300,20 @@ class CaseloadModel:
     ) -> Referral:
         """Create the subject and referral of row ``i`` of ``batch``, with its signals."""
         subject = Subject(next(self._subject_ids), batch.tiers[i])
+        # Arguments by position: keywords to a class call cost a dict per referral.
         referral = Referral(
             next(self._referral_ids),
             subject,
             profile,
-            arrival=self.env.now + shift,  # the clock, not the drawn time: never an ulp apart
-            complexity=batch.complexity[i],
-            raw_score=batch.raw_scores[i],
-            score=batch.scores[i],
-            tier=batch.assessed[i],
-            duration=batch.durations[i],
-            initial=initial,
-            surge=surge,
+            self.env.now + shift,  # arrival: the clock, not the drawn time (never an ulp apart)
+            batch.complexity[i],
+            batch.raw_scores[i],
+            batch.scores[i],
+            batch.assessed[i],  # the assessed tier
+            batch.durations[i],
         )
+        if initial or surge:
+            referral.initial, referral.surge = initial, surge
         if count := batch.signal_counts[i]:
             first = batch.signal_starts[i]
             now, horizon = self.env.now, self._horizon
