@@ -128,17 +128,16 @@ def main() -> None:
     customers = int(RHO * SERVERS * args.days)
     ours, theirs = found["caseload-sim"][0], found["simpy"][0]
     print(f"M/M/{SERVERS} at rho {RHO}, {args.days:,.0f} days, about {customers:,} customers:")
-    print(f"  idiomatic SimPy: {theirs / 1e6:7,.0f} million instructions")
+    print(f"  idiomatic SimPy: {theirs:15,} instructions")
     print(
-        f"  caseload-sim:    {ours / 1e6:7,.0f} million instructions; "
-        f"SimPy's count over ours {theirs / ours:.2f}"
+        f"  caseload-sim:    {ours:15,} instructions; SimPy's count over ours {theirs / ours:.3f}"
     )
     if args.scaling:
         found = counts(list(SCALING), args.days)
         base, work = found.pop(next(iter(SCALING)))
         print(
             f"Scaling: instructions, SimPy events and case-days as multiples of the base run's "
-            f"({base / 1e6:,.0f} million instructions)"
+            f"({base:,} instructions)"
         )
         for case, (instructions, done) in found.items():
             print(
