@@ -27,7 +27,7 @@ from .results import ResultsWriteError, load_results, summarise_results
 from .runner import RunResult, run
 from .scenario import Scenario, load_scenario
 from .standards import StandardsReport, compare, staffing_standards
-from .sweep import run_sweep
+from .sweep import SweepReport, run_sweep
 
 EXIT_BAD_INPUT = 2
 
@@ -302,12 +302,16 @@ def sweep_command(
     try:
         plan = load_sweep(sweep_file)
         check_size(plan.base, sweep_file, allow_large=allow_large)
-        click.echo(
-            f"Sweep {plan.sweep.name!r}: {len(plan.design)} point(s) x "
-            f"{plan.sweep.replications} replication(s), seed {plan.sweep.seed} "
-            f"(common random numbers), engine {engine}",
-            err=True,
-        )
+
+        def announce(report: SweepReport) -> None:
+            already = f", {report.skipped} of {report.total} already in {out}" if resume else ""
+            click.echo(
+                f"Sweep {plan.sweep.name!r}: {len(plan.design)} point(s) x "
+                f"{plan.sweep.replications} replication(s), seed {plan.sweep.seed} "
+                f"(common random numbers), engine {engine}{already}",
+                err=True,
+            )
+
         report = run_sweep(
             plan,
             out,
@@ -318,6 +322,7 @@ def sweep_command(
             progress=not no_progress,
             shard_rows=shard_rows,
             allow_large=allow_large,
+            on_start=announce,
         )
         click.echo(
             f"{report.ran} run(s) done, {report.failed} failed, {report.skipped} already in {out}",

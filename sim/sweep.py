@@ -11,6 +11,7 @@ The Python API mirrors ``caseload sweep``::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from .design import SweepPlan
@@ -45,6 +46,7 @@ def run_sweep(
     shard_rows: int = 100,
     shard_seconds: float = 30.0,
     allow_large: bool = False,
+    on_start: Callable[[SweepReport], None] | None = None,
 ) -> SweepReport:
     """Run every (point, replication) of ``plan`` not yet in ``out``, writing rows as they come.
 
@@ -62,6 +64,9 @@ def run_sweep(
     allow_large
         Run points that are absurdly large or whose queue grows without bound;
         without it such a point becomes a failed row saying why (:mod:`sim.guards`).
+    on_start
+        Called with the report once the folder is open and its rows counted, before the
+        first run: a folder that cannot be used has been refused by then.
 
     Raises
     ------
@@ -76,6 +81,8 @@ def run_sweep(
     ) as store:
         done = store.done()
         report = SweepReport(Path(out), plan.size, len(done))
+        if on_start is not None:
+            on_start(report)
         rows = run_tasks(
             plan.tasks(done, allow_large=allow_large), engine, jobs=jobs, scheduler=scheduler
         )

@@ -180,15 +180,18 @@ def test_results_folder_is_not_overwritten_or_mixed(tmp_path):
     )
     again = runner.invoke(main, ["sweep", str(path), "--out", str(out), "--engine", "serial"])
     assert again.exit_code == 2 and "--resume" in again.stderr
+    assert len(again.stderr.splitlines()) == 1  # refused before the sweep's banner
     resumed = runner.invoke(
         main, ["sweep", str(path), "--out", str(out), "--engine", "serial", "--resume"]
     )
     assert resumed.exit_code == 0 and "0 run(s) done" in resumed.stderr
+    assert f"engine serial, 8 of 8 already in {out}\n" in resumed.stderr  # the banner
     other = write_sweep(tmp_path, {**SMALL, "seed": 6})
     mixed = runner.invoke(
         main, ["sweep", str(other), "--out", str(out), "--engine", "serial", "--resume"]
     )
     assert mixed.exit_code == 2 and "different sweep" in mixed.stderr
+    assert len(mixed.stderr.splitlines()) == 1
     assert len(sim.load_results(out)) == 8
 
 
