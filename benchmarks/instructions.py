@@ -3,8 +3,8 @@
 Run:  python benchmarks/instructions.py [--days 2000] [--scaling]   (needs valgrind)
 
 Wall-clock time on a shared machine varies by tens of percent from run to run;
-the number of machine instructions a run executes does not (the same code, data
-and interpreter give the same count to a few parts in a million). Each
+the number of machine instructions a run executes hardly does (the same code, data,
+interpreter and hash seed give the same count to a few parts in a hundred thousand). Each
 measurement runs in a child process under valgrind's callgrind with
 instrumentation switched on only around the run itself (``callgrind_control -i
 on|off``), so imports, scenario loading and model construction are not counted.
