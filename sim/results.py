@@ -5,6 +5,7 @@ Layout::
     DIR/manifest.json        the sweep file, the base scenario and its hash, the package
                              version, the seed, the replications and the design
     DIR/shards/part-*.parquet  result rows, one per (point, replication)
+    DIR/.lock                held (POSIX ``flock``) by the sweep writing into the folder
 
 Rows are buffered and written as a shard every ``shard_rows`` rows or
 ``shard_seconds`` seconds, whichever comes first: to a temporary file, then
@@ -19,7 +20,8 @@ left by a crash are removed when the sweep resumes. A shard that cannot be read
 (truncated or corrupt: a disk error, a copy cut short) stops ``--resume`` and
 :func:`load_results` with a one-line error naming it; nothing is set aside or
 deleted without the user: moving the file out of ``shards/`` and resuming runs
-its rows again.
+its rows again. A second sweep into a folder that a running sweep holds is refused
+with one line; the lock goes with the process that held it, however it ended.
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ TEMPORARY = ".tmp-"
 """The prefix of a file being written; never read as results, removed on resume."""
 LEFTOVERS = (f"{TEMPORARY}*-manifest.json", f"shards/{TEMPORARY}*-part-*.parquet")
 """What a crash mid-write leaves in a results folder (see :func:`_write_atomic`)."""
+LOCK = ".lock"
+"""The file a running sweep holds locked in its results folder (never results)."""
 
 
 class ResultsWriteError(OSError):
@@ -146,6 +150,41 @@ def _leftovers(folder: Path) -> list[Path]:
     return [path for pattern in LEFTOVERS for path in folder.glob(pattern)]
 
 
+def _lock(folder: Path) -> BinaryIO | None:
+    """Lock ``folder`` for one sweep: the open lock file, held until it is closed or the
+    process ends. ``None`` where locks are not to be had (Windows, some network file
+    systems): the folder is then not guarded against a second sweep.
+
+    Raises
+    ------
+    ScenarioError
+        If another sweep holds the folder.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        return None
+    try:
+        handle = open(folder / LOCK, "ab")  # noqa: SIM115 (held for the sweep's lifetime)
+    except OSError as exc:
+        raise ScenarioError(
+            str(folder), None, f"cannot lock the results folder: {exc.strerror or exc}"
+        ) from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise ScenarioError(
+            str(folder),
+            None,
+            "another sweep is writing into this folder: wait for it to end, or use a new folder",
+        ) from None
+    except OSError:  # a file system without locks
+        handle.close()
+        return None
+    return handle
+
+
 def _remove(paths: Iterable[Path]) -> None:
     for path in paths:
         with contextlib.suppress(OSError):
@@ -202,6 +241,40 @@ class ResultStore:
         self.shard_seconds = shard_seconds
         self._buffer: list[dict[str, Any]] = []
         self._last_flush = time.monotonic()
+        created = self._make_folder()
+        self._lock = _lock(self.folder)
+        try:
+            self._begin(plan, resume)
+        except BaseException:
+            self.close()
+            if created:  # write nothing: not even an empty folder
+                _remove([self.folder / LOCK])
+                with contextlib.suppress(OSError):
+                    self.folder.rmdir()
+            raise
+
+    def _make_folder(self) -> bool:
+        """Make the folder if needed (returning whether it was made), refusing a file or a
+        folder that holds something other than a sweep's results."""
+        where = str(self.folder)
+        if self.folder.exists() and not self.folder.is_dir():
+            raise ScenarioError(where, None, "expected a folder for the results, got a file")
+        created = not self.folder.exists()
+        if not created and not (self.folder / "manifest.json").exists():
+            ours = {*_leftovers(self.folder), self.folder / LOCK}  # a crash before the manifest
+            if any(entry not in ours for entry in self.folder.iterdir()):
+                raise ScenarioError(where, None, "expected a new or empty folder for the results")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a parent that is a file, a read-only file system
+            raise ScenarioError(
+                where, None, f"cannot make the results folder: {exc.strerror or exc}"
+            ) from None
+        return created
+
+    def _begin(self, plan: SweepPlan, resume: bool) -> None:
+        """Check the manifest of a folder being resumed, or write a new sweep's (under the
+        lock, so what is read here is not another sweep's work in progress)."""
         manifest = _manifest(plan)
         path = self.folder / "manifest.json"
         where = str(self.folder)
@@ -220,35 +293,20 @@ class ResultStore:
                     "design differ): use a new folder",
                 )
         else:
-            if self.folder.exists() and not self.folder.is_dir():
-                raise ScenarioError(where, None, "expected a folder for the results, got a file")
-            created = not self.folder.exists()
-            if not created:
-                leftovers = _leftovers(self.folder)  # a crash while writing the manifest
-                if any(entry not in leftovers for entry in self.folder.iterdir()):
-                    raise ScenarioError(
-                        where, None, "expected a new or empty folder for the results"
-                    )
-                _remove(leftovers)
-            try:
-                self.folder.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:  # a parent that is a file, a read-only file system
-                raise ScenarioError(
-                    where, None, f"cannot make the results folder: {exc.strerror or exc}"
-                ) from None
+            _remove(_leftovers(self.folder))
             text = json.dumps(manifest, indent=2).encode("utf-8")
-            try:
-                _write_atomic(path, lambda handle: handle.write(text))
-            except ResultsWriteError:
-                if created:  # write nothing: not even an empty folder
-                    with contextlib.suppress(OSError):
-                        self.folder.rmdir()
-                raise
+            _write_atomic(path, lambda handle: handle.write(text))
         try:
             self.shards.mkdir(exist_ok=True)
         except OSError as exc:
             raise ResultsWriteError(exc.errno, exc.strerror, str(self.shards)) from exc
         _remove(_leftovers(self.folder))  # a results folder serves one sweep at a time
+
+    def close(self) -> None:
+        """Let go of the folder's lock (rows still buffered are not written: see ``flush``)."""
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
     def done(self) -> set[tuple[int, int]]:
         """The (point, replication) pairs already written."""
@@ -281,13 +339,16 @@ class ResultStore:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
-        if kind is None:
-            self.flush()
-            return
-        # Stopped by an error (or Ctrl-C): keep the rows that ran if the folder takes
-        # them; if it does not, the first error is the one to report.
-        with contextlib.suppress(OSError):
-            self.flush()
+        try:
+            if kind is None:
+                self.flush()
+                return
+            # Stopped by an error (or Ctrl-C): keep the rows that ran if the folder takes
+            # them; if it does not, the first error is the one to report.
+            with contextlib.suppress(OSError):
+                self.flush()
+        finally:
+            self.close()
 
 
 def _as_table(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:

@@ -386,3 +386,62 @@ def test_a_crash_while_writing_the_manifest_does_not_block_the_folder(tmp_path):
     with pytest.raises(sim.ScenarioError, match="new or empty folder"):
         sim.run_sweep(plan, other, engine="serial")
     assert (other / ".tmp-mine").read_text() == "someone else's"
+    assert list(other.iterdir()) == [other / ".tmp-mine"], "no lock left in a foreign folder"
+
+
+# ------------------------------------------------------------------ two sweeps, one folder
+
+SLOW = """
+import sys, time
+import sim.engines
+from sim.cli import main
+
+run_task = sim.engines.run_task
+
+
+def slowly(task):
+    time.sleep(0.5)
+    return run_task(task)
+
+
+sim.engines.run_task = slowly
+main(sys.argv[1:], prog_name="caseload")
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the folder's lock is POSIX flock")
+def test_a_second_sweep_into_a_running_sweeps_folder_is_refused(tmp_path, uninterrupted):
+    """While a sweep runs, the same command again (with or without --resume) gets one line
+    and exit 2 and writes nothing; once the running sweep is killed (SIGKILL: its lock goes
+    with it), --resume completes the folder with exactly the uninterrupted rows."""
+    path = write_sweep(tmp_path)
+    out = tmp_path / "out"
+    arguments = ["sweep", str(path), "--out", str(out), "--engine", "serial", "--shard-rows", "1"]
+    arguments.append("--no-progress")
+    first = subprocess.Popen(
+        [sys.executable, "-c", SLOW, *arguments],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list((out / "shards").glob("part-*.parquet")):  # running, a row written
+            assert first.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        runner = CliRunner()
+        for again in (arguments, [*arguments, "--resume"]):
+            shards = sorted((out / "shards").iterdir())
+            refused = runner.invoke(main, again)
+            assert refused.exit_code == 2, refused.output
+            assert refused.stderr == (
+                f"caseload: {out}: another sweep is writing into this folder: wait for it to "
+                "end, or use a new folder\n"
+            )
+            assert first.poll() is None, "the refusal came while the first sweep ran"
+            assert set(shards) <= set((out / "shards").iterdir())  # nothing removed
+    finally:
+        first.kill()
+        first.wait()
+    resumed = CliRunner().invoke(main, [*arguments, "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert_rows_of_an_uninterrupted_sweep(out, uninterrupted)
