@@ -22,6 +22,11 @@ late, and the case closes late.
 
 A recurring contact may be done any day of its period (``k`` days up to its due
 day); one done on time keeps the calendar, a late one restarts it.
+
+The loops here visit every open case every working day, so clamps in them are
+written as conditional expressions (``0.0 if x < 0.0 else x``, which is exactly
+``max(x, 0.0)``) rather than calls of the builtin ``max``: the calls were a fifth
+of the instructions of a scenario whose workers hold a hundred cases each.
 """
 
 from __future__ import annotations
@@ -158,7 +163,7 @@ def casework_accrued(case: Referral, until: float) -> float:
     elapsed = until - case.assigned_at
     if case.duration <= 0 or elapsed >= case.duration:
         return case.work_total
-    return case.work_total * max(elapsed, 0.0) / case.duration
+    return case.work_total * (0.0 if elapsed < 0.0 else elapsed) / case.duration
 
 
 def workday_start(day: int, hours: float) -> float:
@@ -175,7 +180,7 @@ def offered_load(case: Referral, since: float, until: float) -> float:
     ``rho`` is its ratio to the hours available), not the work that was done.
     """
     profile = case.profile
-    begin = max(since, case.assigned_at)
+    begin = case.assigned_at if case.assigned_at > since else since
     if until <= begin:
         return 0.0
     load = casework_accrued(case, until) - casework_accrued(case, begin)
@@ -234,7 +239,8 @@ def work_day(
             due = casework_accrued(case, day_end) - case.work_done
             if due > _EPS:
                 tasks.append((triage(case, CASEWORK, case.planned_close), CASEWORK, case, due))
-                backlog += max(casework_accrued(case, day) - case.work_done, 0.0) / casework_rate
+                overdue = casework_accrued(case, day) - case.work_done
+                backlog += (0.0 if overdue < 0.0 else overdue) / casework_rate
                 casework += due
     tasks.sort(key=itemgetter(0))
 
@@ -249,7 +255,8 @@ def work_day(
             if amount > left + _EPS and not (fresh_day and amount > capacity):
                 continue
             context.on_contact(case, start + (capacity - left) / HOURS_PER_DAY)
-            left = max(left - amount, 0.0)
+            left -= amount
+            left = 0.0 if left < 0.0 else left
         else:
             progress = min(amount, case.work_total - case.work_done, left * casework_rate)
             if progress <= _EPS:
