@@ -142,7 +142,7 @@ def run_command(
             max_in_system=None if allow_large else guards.MAX_IN_SYSTEM,
         )
     except ScenarioError as exc:  # found once running: an unstable queue, say
-        _fail(f"{scenario_file}: {exc.field + ': ' if exc.field else ''}{exc.problem}")
+        _fail(str(ScenarioError(scenario_file, exc.field, exc.problem)))
     text = {"table": format_table, "json": format_json, "csv": format_csv}[fmt](result)
     try:
         if out is None:

@@ -198,7 +198,7 @@ class CaseloadModel:
             and self.timeseries is None
         )
         """Nobody tires, leaves or is hired and intake never moves with caseloads."""
-        self._idle_day: tuple[float, int] | None = None
+        self._idle_day: tuple[float, float, int] | None = None
         """A steady, fully experienced staff's work-free day: when it starts (after
         midnight), its hours and its headcount."""
 

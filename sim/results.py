@@ -293,7 +293,6 @@ class ResultStore:
                     "design differ): use a new folder",
                 )
         else:
-            _remove(_leftovers(self.folder))
             text = json.dumps(manifest, indent=2).encode("utf-8")
             _write_atomic(path, lambda handle: handle.write(text))
         try:
