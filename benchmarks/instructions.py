@@ -38,7 +38,7 @@ from run import (
 )
 
 import sim
-from sim.model import CaseloadModel
+from sim.core.model import CaseloadModel
 
 SERVERS, RHO = 5, 0.8
 

@@ -36,7 +36,7 @@ import numpy as np
 import simpy
 
 import sim
-from sim.model import CaseloadModel
+from sim.core.model import CaseloadModel
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))

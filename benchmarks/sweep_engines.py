@@ -17,12 +17,12 @@ import time
 from pathlib import Path
 
 import sim
-from sim.engines import default_jobs
+from sim.experiments.engines import default_jobs
 
 MINIMAL = Path(__file__).resolve().parent.parent / "scenarios" / "minimal.yaml"
 
 
-def sweep_plan(replications: int, horizon: float) -> sim.design.SweepPlan:
+def sweep_plan(replications: int, horizon: float) -> sim.experiments.design.SweepPlan:
     return sim.sweep_over(
         sim.load_scenario(MINIMAL),
         name="bench",

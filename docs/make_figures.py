@@ -13,7 +13,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import sim
-from sim import plots
+from sim.analysis import plots
 
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES = ROOT / "docs" / "figures"

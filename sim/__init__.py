@@ -10,16 +10,27 @@ The Python API, used by the command line and by notebooks alike::
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .design import load_sweep, sweep_over
+from .analysis.standards import compare as compare_with_standards
+from .analysis.standards import staffing_standards
+from .core.metrics import FIGURES, ReplicationSummary
+from .core.model import CaseloadModel, ReplicationOutput
 from .errors import ScenarioError
-from .metrics import FIGURES, ReplicationSummary
-from .model import CaseloadModel, ReplicationOutput
-from .results import load_results, summarise_results
-from .runner import RunResult, run, run_replication
+from .experiments.design import load_sweep, sweep_over
+from .experiments.results import load_results, summarise_results
+from .experiments.runner import RunResult, run, run_replication
+from .experiments.sweep import run_sweep
 from .scenario import Scenario, apply_overrides, load_scenario, validate_scenario
-from .standards import compare as compare_with_standards
-from .standards import staffing_standards
-from .sweep import run_sweep
+
+
+def __getattr__(name: str) -> object:
+    """``sim.plots``, the figures' module before it moved to :mod:`sim.analysis.plots`, is
+    still found there, imported on first use (matplotlib is not loaded by ``import sim``)."""
+    if name == "plots":
+        from .analysis import plots
+
+        return plots
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+
 
 try:
     __version__ = version("caseload-sim")

@@ -1,4 +1,4 @@
-"""The ``caseload`` command: a thin layer over the Python API in :mod:`sim.runner`.
+"""The ``caseload`` command: a thin layer over the Python API in :mod:`sim.experiments.runner`.
 
 Bad input never shows a traceback: it prints one line naming the file, the field
 and what was expected, and exits with status 2.
@@ -16,18 +16,19 @@ import click
 import pandas as pd
 import yaml
 
-from . import __version__, guards
-from .design import load_sweep
-from .engines import ENGINES
+from . import __version__
+from .analysis.report import render_report
+from .analysis.standards import StandardsReport, compare, staffing_standards
+from .core import guards
+from .core.guards import check_size
+from .core.metrics import FIGURES
 from .errors import ScenarioError
-from .guards import check_size
-from .metrics import FIGURES
-from .report import render_report
-from .results import ResultsWriteError, load_results, summarise_results
-from .runner import RunResult, run
+from .experiments.design import load_sweep
+from .experiments.engines import ENGINES
+from .experiments.results import ResultsWriteError, load_results, summarise_results
+from .experiments.runner import RunResult, run
+from .experiments.sweep import SweepReport, run_sweep
 from .scenario import Scenario, load_scenario
-from .standards import StandardsReport, compare, staffing_standards
-from .sweep import SweepReport, run_sweep
 
 EXIT_BAD_INPUT = 2
 

@@ -10,9 +10,9 @@ from conftest import small_office_data
 from scipy import stats
 
 import sim
-from sim.arrivals import MONTH_LENGTHS, MONTH_STARTS, ArrivalProcess, month_of
-from sim.casetypes import build_profiles
-from sim.randomness import RandomStreams
+from sim.core.arrivals import MONTH_LENGTHS, MONTH_STARTS, ArrivalProcess, month_of
+from sim.core.casetypes import build_profiles
+from sim.core.randomness import RandomStreams
 
 
 def arrival_times(data: dict, horizon: float, seed: int = 1, replication: int = 0) -> np.ndarray:

@@ -7,7 +7,7 @@ from conftest import small_office_data
 
 import sim
 from sim.analysis import confidence_interval
-from sim.costs import CostRates
+from sim.core.costs import CostRates
 
 BUDGET = {
     "per_year": 1_000_000.0,
@@ -109,7 +109,7 @@ def staffed(supervisors: int, support_staff: int, **changes) -> sim.Scenario:
 
 
 def test_supervision_coverage():
-    from sim.model import CaseloadModel
+    from sim.core.model import CaseloadModel
 
     assert CaseloadModel(staffed(2, 0)).supervision_coverage() == 1.0
     assert CaseloadModel(staffed(1, 0)).supervision_coverage() == 0.5

@@ -7,10 +7,10 @@ import pytest
 from conftest import small_office_data
 
 import sim
-from sim.casetypes import build_profiles
-from sim.intake import WaitingList
-from sim.referral import Referral, Subject
-from sim.workforce import Roster, Worker
+from sim.core.casetypes import build_profiles
+from sim.core.intake import WaitingList
+from sim.core.referral import Referral, Subject
+from sim.core.workforce import Roster, Worker
 
 CROWDED = {"workforce.caseworkers": 3, "caps.count": 6, "warmup_days": 0.0}
 
@@ -142,7 +142,7 @@ def test_the_roster_chooses_as_the_rule_says(count_cap, weighted_cap, size):
     """Random assignments, closures, quits, hires, trainees and graduated caps: the roster's
     choice (scanned when small, from its heap when large) is always the rule's, ties to the
     lowest position included."""
-    assert (size > sim.workforce.SCAN_UP_TO) == (size == 40)
+    assert (size > sim.core.workforce.SCAN_UP_TO) == (size == 40)
     rng = np.random.default_rng(7)
     workers = [Worker(i, 7.0, count_cap, weighted_cap) for i in range(size)]
     roster = Roster(workers, weighted=weighted_cap is not None)

@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.arrivals import ArrivalProcess
-from sim.model import CaseloadModel
-from sim.randomness import RandomStreams
-from sim.referral import ReferralState
+from sim.core.arrivals import ArrivalProcess
+from sim.core.model import CaseloadModel
+from sim.core.randomness import RandomStreams
+from sim.core.referral import ReferralState
 
 TURNOVER = {
     "turnover": {"annual_rate": 4.0},
@@ -77,7 +77,7 @@ def arrivals_before(scenario: sim.Scenario, seed: int, replication: int, until: 
     """How many first reports the arrival streams produce before ``until``."""
     streams = RandomStreams(seed, replication)
     total = 0
-    for profile in sim.casetypes.build_profiles(scenario):
+    for profile in sim.core.casetypes.build_profiles(scenario):
         for batch in ArrivalProcess(profile, streams, scenario.horizon_days).batches():
             total += int(np.sum(batch.times < until))
     return total
@@ -189,7 +189,7 @@ def test_every_signal_ends_caught_or_as_one_harm():
 
 
 def test_log_histogram_keeps_mean_exact_and_quantiles_to_one_percent():
-    from sim.metrics import LogHistogram
+    from sim.core.metrics import LogHistogram
 
     rng = np.random.default_rng(1)
     values = np.concatenate([np.zeros(300), rng.lognormal(1.0, 1.5, 5000)])

@@ -10,7 +10,7 @@ from conftest import small_office_data
 from scipy import stats
 
 import sim
-from sim.work import casework_accrued, offered_load
+from sim.core.work import casework_accrued, offered_load
 
 
 def contact_office(**changes):

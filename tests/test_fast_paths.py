@@ -9,9 +9,9 @@ import pytest
 from conftest import mmc_data, small_office_data
 
 import sim
-from sim.model import CaseloadModel
-from sim.referral import Referral
-from sim.risk import Signal
+from sim.core.model import CaseloadModel
+from sim.core.referral import Referral
+from sim.core.risk import Signal
 
 
 def same(a: sim.ReplicationSummary, b: sim.ReplicationSummary) -> None:

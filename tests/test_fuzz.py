@@ -4,7 +4,7 @@ Whatever a scenario mapping, file or ``--set`` override holds, the only exceptio
 user may see is :class:`sim.ScenarioError`: one line, starting with the name of the
 source. A scenario the loader accepts runs (for a short horizon, see
 :func:`run_briefly`) without raising, or is refused by the size guard
-(:func:`sim.guards.check_size`) with the same kind of error. Every example runs
+(:func:`sim.core.guards.check_size`) with the same kind of error. Every example runs
 under a time limit (a hang is a failure) and a memory limit (so that a runaway
 allocation fails the test instead of the machine).
 
@@ -42,8 +42,8 @@ from hypothesis import strategies as st
 
 import sim
 from sim.cli import main
-from sim.guards import SizeEstimate, check_size, estimate_size
-from sim.model import CaseloadModel
+from sim.core.guards import SizeEstimate, check_size, estimate_size
+from sim.core.model import CaseloadModel
 
 MINIMAL_DATA: dict[str, Any] = yaml.safe_load(MINIMAL.read_text(encoding="utf-8"))
 MINIMAL_TEXT = MINIMAL.read_text(encoding="utf-8")
@@ -364,14 +364,15 @@ SURGE = {"start_day": 0.0, "end_day": 50.0}
 # Regressions, each once a failure (fixed in the module named):
 # a key holding a line separator made the message two lines (sim/errors.py)
 @example(data=office(**{"risk.tiers.0": {**LOW_TIER, "\x1e": None}}))
-# a lognormal or gamma duration whose parameter overflows failed the run (sim/distributions.py)
+# a lognormal or gamma duration whose parameter overflows failed the run
+# (sim/scenario/distributions.py)
 @example(data=office(**{"case_types.0.duration.sd": 1e160}))
 @example(
     data=office(**{"case_types.0.duration": {"distribution": "gamma", "mean": 1e-300, "sd": 1e-10}})
 )
-# seasonality whose normalisation overflows gave a NaN arrival rate (sim/scenario.py)
+# seasonality whose normalisation overflows gave a NaN arrival rate (sim/scenario/schema.py)
 @example(data=office(**{"case_types.0.arrivals.seasonality": [1e308] + [1.0] * 11}))
-# the size guard ignored surges, the initial caseload and signals (sim/guards.py)
+# the size guard ignored surges, the initial caseload and signals (sim/core/guards.py)
 @example(data=office(**{"case_types.0.arrivals.surges": [{**SURGE, "multiplier": 1e9}]}))
 @example(
     data=office(

@@ -156,7 +156,7 @@ def test_an_absurdly_large_run_is_refused_with_an_estimate(tmp_path):
 
 
 def test_the_size_guard_counts_referrals_and_worker_days():
-    from sim.guards import MAX_WORKER_DAYS, check_size, estimate_size
+    from sim.core.guards import MAX_WORKER_DAYS, check_size, estimate_size
 
     scenario = sim.load_scenario(MINIMAL)
     size = estimate_size(scenario)

@@ -7,7 +7,7 @@ import pytest
 from conftest import small_office_data
 
 import sim
-from sim import plots
+from sim.analysis import plots
 
 
 @pytest.fixture(scope="module")

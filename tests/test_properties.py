@@ -13,7 +13,7 @@ caseload, over short horizons. Each example runs one replication; the tests chec
 - no case is held by two workers, every open case by exactly one worker in post who
   points back to it, and waiting cases by nobody;
 - costs: the total is the sum of its parts, and each part is what the cost rates
-  say (``sim.costs``) for the hires, overtime hours, cases sent out, agency days and
+  say (``sim.core.costs``) for the hires, overtime hours, cases sent out, agency days and
   salaried days the summary reports;
 - missed risk by cause adds up to the missed total, and causes that cannot occur
   in a scenario (sent out without external providers, screened out with no
@@ -35,10 +35,10 @@ from hypothesis import strategies as st
 from test_conservation import check_books
 
 import sim
-from sim.costs import contracted_hours_per_year
-from sim.model import CaseloadModel
-from sim.referral import ReferralState
-from sim.risk import HarmCause
+from sim.core.costs import contracted_hours_per_year
+from sim.core.model import CaseloadModel
+from sim.core.referral import ReferralState
+from sim.core.risk import HarmCause
 
 TIERS = ["low", "medium", "high"]
 CAUSES = [f"missed_{cause.value}" for cause in HarmCause]

@@ -7,7 +7,7 @@ import pytest
 from conftest import small_office_data
 
 import sim
-from sim.model import CaseloadModel
+from sim.core.model import CaseloadModel
 
 
 def referral_stream(scenario: sim.Scenario, seed: int, replication: int = 0) -> pd.DataFrame:

@@ -6,9 +6,9 @@ from conftest import small_office_data
 from test_contacts import contact_office
 
 import sim
-from sim.casetypes import build_profiles
-from sim.referral import Referral, ReferralState, Subject
-from sim.risk import HarmCause, Signal, harm_cause
+from sim.core.casetypes import build_profiles
+from sim.core.referral import Referral, ReferralState, Subject
+from sim.core.risk import HarmCause, Signal, harm_cause
 
 # ---------------------------------------------------------------------- harm_cause by hand
 

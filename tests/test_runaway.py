@@ -16,9 +16,10 @@ from click.testing import CliRunner
 from conftest import mmc_data
 
 import sim
-from sim import guards
 from sim.cli import main
-from sim.model import CaseloadModel
+from sim.core import guards
+from sim.core.model import CaseloadModel
+from sim.experiments import engines
 
 SERVERS, RHO = 5, 2.0  # arrivals 10 a day, closures at most 5 a day
 LIMIT = 3000
@@ -94,7 +95,7 @@ def sweep_of_rates(tmp_path, rates: list[float]) -> sim.SweepPlan:
 
 
 def test_a_sweep_records_the_runaway_point_as_failed_and_goes_on(tmp_path, monkeypatch):
-    monkeypatch.setattr(sim.engines, "MAX_IN_SYSTEM", LIMIT)  # a real run, a lower limit
+    monkeypatch.setattr(engines, "MAX_IN_SYSTEM", LIMIT)  # a real run, a lower limit
     plan = sweep_of_rates(tmp_path, [0.5 * 365 * SERVERS, RHO * 365 * SERVERS])
     report = sim.run_sweep(plan, tmp_path / "out", engine="serial")
     assert (report.ran, report.failed) == (2, 1)

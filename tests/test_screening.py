@@ -10,10 +10,10 @@ from conftest import small_office_data
 from scipy import stats
 
 import sim
-from sim.arrivals import AttributeSampler
-from sim.casetypes import build_profiles
-from sim.intake import auc_for_separation, separation_for_auc
-from sim.randomness import Purpose, RandomStreams
+from sim.core.arrivals import AttributeSampler
+from sim.core.casetypes import build_profiles
+from sim.core.intake import auc_for_separation, separation_for_auc
+from sim.core.randomness import Purpose, RandomStreams
 
 
 def draws_for(data: dict, size: int, seed: int = 1):

@@ -11,14 +11,14 @@ from conftest import merge, small_office_data
 
 import sim
 from sim.analysis import confidence_interval
-from sim.cli import main
-from sim.standards import (
+from sim.analysis.standards import (
     PRESETS,
     assessed_tier_shares,
     cases_per_fte_year,
     compare,
     staffing_standards,
 )
+from sim.cli import main
 
 
 def test_cases_per_attorney_year_from_hours():
@@ -179,7 +179,9 @@ def test_public_defender_standards_by_hand():
     assert report.cap_fte == pytest.approx(600 / 150 + 1020 / 400)
     # The scenario's own contacts and case work add up to the study's hours per case.
     implied = {
-        ct.name: sim.standards.hours_per_case(scenario, ct.model_copy(update={"standard": None}))
+        ct.name: sim.analysis.standards.hours_per_case(
+            scenario, ct.model_copy(update={"standard": None})
+        )
         for ct in scenario.case_types
     }
     for row in report.case_types:
@@ -221,7 +223,7 @@ def test_caps_by_tier_combine_by_tier_shares():
 
 
 def test_weights_by_tier_fill_the_weighted_cap():
-    from sim.model import CaseloadModel
+    from sim.core.model import CaseloadModel
 
     scenario = sim.validate_scenario(
         small_office_data(

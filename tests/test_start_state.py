@@ -6,7 +6,7 @@ import numpy as np
 from conftest import MINIMAL
 
 import sim
-from sim.referral import ReferralState
+from sim.core.referral import ReferralState
 
 
 def with_initial(open_per_worker: int, waiting: int, **changes) -> sim.Scenario:

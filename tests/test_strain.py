@@ -10,8 +10,8 @@ from scipy import stats
 
 import sim
 from sim.analysis import confidence_interval
+from sim.core.strain import NoStrain, StrainModel, strain_model
 from sim.scenario import Strain
-from sim.strain import NoStrain, StrainModel, strain_model
 
 
 @pytest.fixture

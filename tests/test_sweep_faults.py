@@ -102,7 +102,7 @@ def assert_rows_of_an_uninterrupted_sweep(out: Path, expected: pd.DataFrame) -> 
     pd.testing.assert_frame_equal(rows, expected)
 
 
-RUN_TASK = sim.engines.run_task
+RUN_TASK = sim.experiments.engines.run_task
 KILL_MARKER = "CASELOAD_TEST_KILL_MARKER"
 
 
@@ -128,7 +128,7 @@ def test_a_sweep_whose_worker_is_killed_completes_with_all_rows(
     in flight run again, and the folder ends with exactly the uninterrupted rows."""
     marker = tmp_path / "killed"
     monkeypatch.setenv(KILL_MARKER, str(marker))
-    monkeypatch.setattr(sim.engines, "run_task", kills_its_worker_once)
+    monkeypatch.setattr(sim.experiments.engines, "run_task", kills_its_worker_once)
     plan = sim.load_sweep(write_sweep(tmp_path))
     report = sim.run_sweep(plan, tmp_path / "out", engine="processes", jobs=2, shard_rows=1)
     killed = int(marker.read_text())
@@ -191,7 +191,7 @@ def test_a_task_that_kills_every_dask_worker_is_a_failed_row(tmp_path, monkeypat
     distributed = pytest.importorskip("distributed")
     import dask
 
-    monkeypatch.setattr(sim.engines, "run_task", kills_its_worker_on_point_1)
+    monkeypatch.setattr(sim.experiments.engines, "run_task", kills_its_worker_on_point_1)
     plan = sim.load_sweep(write_sweep(tmp_path, replications=1))
     with (
         dask.config.set({"distributed.scheduler.allowed-failures": 0}),
@@ -218,10 +218,10 @@ def test_a_task_that_kills_every_dask_worker_is_a_failed_row(tmp_path, monkeypat
 
 FULL_DISK = """
 import resource, sys
-import sim.engines
+import sim.experiments.engines
 from sim.cli import main
 
-run_task = sim.engines.run_task
+run_task = sim.experiments.engines.run_task
 
 
 def fills_the_disk_at_point_2(task):
@@ -230,7 +230,7 @@ def fills_the_disk_at_point_2(task):
     return run_task(task)
 
 
-sim.engines.run_task = fills_the_disk_at_point_2
+sim.experiments.engines.run_task = fills_the_disk_at_point_2
 main(sys.argv[1:], prog_name="caseload")
 """
 
@@ -291,7 +291,7 @@ def test_a_results_folder_that_cannot_be_written_stops_with_one_line(
                 shards.write_text("not a folder")
         return RUN_TASK(task)
 
-    monkeypatch.setattr(sim.engines, "run_task", loses_its_folder_at_point_2)
+    monkeypatch.setattr(sim.experiments.engines, "run_task", loses_its_folder_at_point_2)
     arguments = ["sweep", str(path), "--out", str(out), "--engine", "serial", "--shard-rows", "1"]
     arguments.append("--no-progress")
     result = CliRunner().invoke(main, arguments)
@@ -393,10 +393,10 @@ def test_a_crash_while_writing_the_manifest_does_not_block_the_folder(tmp_path):
 
 SLOW = """
 import sys, time
-import sim.engines
+import sim.experiments.engines
 from sim.cli import main
 
-run_task = sim.engines.run_task
+run_task = sim.experiments.engines.run_task
 
 
 def slowly(task):
@@ -404,7 +404,7 @@ def slowly(task):
     return run_task(task)
 
 
-sim.engines.run_task = slowly
+sim.experiments.engines.run_task = slowly
 main(sys.argv[1:], prog_name="caseload")
 """
 

@@ -45,7 +45,7 @@ SMALL = {
 # ------------------------------------------------------------------ designs
 
 
-def plan(**sweep) -> sim.design.SweepPlan:
+def plan(**sweep) -> sim.experiments.design.SweepPlan:
     return sim.sweep_over(sim.validate_scenario(small_office_data()), **sweep)
 
 
@@ -123,7 +123,7 @@ def test_every_point_and_replication_once_with_common_random_numbers(tmp_path):
     low = table[table["intake.threshold"] == 0.3].screened_out_share.mean()
     high = table[table["intake.threshold"] == 0.6].screened_out_share.mean()
     assert high > low + 0.2
-    manifest = sim.results.load_manifest(tmp_path / "out")
+    manifest = sim.experiments.results.load_manifest(tmp_path / "out")
     assert manifest["common_random_numbers"] and manifest["seed"] == 5
     assert manifest["package_version"] == sim.__version__
     assert len(manifest["scenario_hash"]) == 64
@@ -249,8 +249,8 @@ def test_results_command_prints_means_and_intervals(tmp_path):
 def test_rows_stream_to_shards_as_they_come(tmp_path):
     """Memory stays flat: at most shard_rows rows wait before a shard is written."""
     plan = sim.load_sweep(write_sweep(tmp_path, SMALL))
-    store = sim.results.ResultStore(tmp_path / "out", plan, shard_rows=3)
-    for i, row in enumerate(sim.engines.run_tasks(plan.tasks(), "serial")):
+    store = sim.experiments.results.ResultStore(tmp_path / "out", plan, shard_rows=3)
+    for i, row in enumerate(sim.experiments.engines.run_tasks(plan.tasks(), "serial")):
         store.add(row)
         assert len(store._buffer) < 3
         assert len(list(store.shards.glob("part-*.parquet"))) == (i + 1) // 3
@@ -259,7 +259,7 @@ def test_rows_stream_to_shards_as_they_come(tmp_path):
     assert not list(store.shards.glob(".tmp-*")), "no temporary file is left behind"
 
 
-RUN_TASK = sim.engines.run_task
+RUN_TASK = sim.experiments.engines.run_task
 
 
 def dies_on_point_2(task):
@@ -278,7 +278,7 @@ def test_a_task_that_kills_its_worker_every_time_is_a_failed_row(tmp_path, monke
     sim.run_sweep(sim.load_sweep(path), serial, engine="serial")
 
     out = tmp_path / "out"
-    monkeypatch.setattr(sim.engines, "run_task", dies_on_point_2)
+    monkeypatch.setattr(sim.experiments.engines, "run_task", dies_on_point_2)
     options = ["--out", str(out), "--jobs", "2", "--shard-rows", "1", "--no-progress"]
     result = CliRunner().invoke(main, ["sweep", str(path), *options])
     assert result.exit_code == 0, result.output
@@ -300,14 +300,14 @@ def test_a_task_that_kills_its_worker_every_time_is_a_failed_row(tmp_path, monke
 
 
 def test_an_exception_inside_a_run_is_recorded_with_where_it_came_from(tmp_path, monkeypatch):
-    real = sim.engines.run_replication
+    real = sim.experiments.engines.run_replication
 
     def breaks_on_replication_1(scenario, replication, seed, **options):
         if replication == 1:
             raise RuntimeError("the model broke")
         return real(scenario, replication, seed, **options)
 
-    monkeypatch.setattr(sim.engines, "run_replication", breaks_on_replication_1)
+    monkeypatch.setattr(sim.experiments.engines, "run_replication", breaks_on_replication_1)
     plan = sim.load_sweep(write_sweep(tmp_path, SMALL))
     report = sim.run_sweep(plan, tmp_path / "out", engine="serial")
     assert (report.ran, report.failed) == (8, 4)

@@ -18,8 +18,8 @@ from scipy import stats
 
 import sim
 from sim.analysis import confidence_interval
-from sim.model import CaseloadModel
-from sim.referral import ReferralState
+from sim.core.model import CaseloadModel
+from sim.core.referral import ReferralState
 
 
 def light_office(**changes) -> sim.Scenario:

@@ -33,8 +33,8 @@ import pandas as pd
 from pydantic import BaseModel, Field, ValidationError, model_validator
 from scipy.stats import qmc
 
-from .errors import ScenarioError
-from .scenario import (
+from ..errors import ScenarioError
+from ..scenario.schema import (
     _STRICT,
     FieldIssue,
     Scenario,

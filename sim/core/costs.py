@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..scenario import Scenario
 from .casetypes import DAYS_PER_YEAR
-from .scenario import Scenario
 
 __all__ = ["CostRates", "contracted_hours_per_year"]
 

@@ -53,7 +53,7 @@ def run_sweep(
     Parameters
     ----------
     plan
-        A loaded sweep (:func:`sim.design.load_sweep`).
+        A loaded sweep (:func:`sim.experiments.design.load_sweep`).
     out
         The results folder (new, or the same sweep's with ``resume``).
     engine
@@ -63,14 +63,14 @@ def run_sweep(
         Show a progress bar (tasks done, rate, time left) on standard error.
     allow_large
         Run points that are absurdly large or whose queue grows without bound;
-        without it such a point becomes a failed row saying why (:mod:`sim.guards`).
+        without it such a point becomes a failed row saying why (:mod:`sim.core.guards`).
     on_start
         Called with the report once the folder is open and its rows counted, before the
         first run: a folder that cannot be used has been refused by then.
 
     Raises
     ------
-    sim.results.ResultsWriteError
+    sim.experiments.results.ResultsWriteError
         If the folder stops taking rows (no room, the folder gone or not a folder):
         the shards already written are kept, and ``resume`` completes the sweep.
     sim.errors.ScenarioError

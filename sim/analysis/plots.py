@@ -1,6 +1,6 @@
 """Figures for reports and notebooks: frontiers, heatmaps, causes, fan charts, standards.
 
-Every function takes the tables of :mod:`sim.results` or :func:`sim.run` and
+Every function takes the tables of :mod:`sim.experiments.results` or :func:`sim.run` and
 returns a matplotlib ``Figure`` with labelled axes (units from the summary
 figures' metadata) and 95% confidence bands where there are replications.
 Nothing is shown or saved: the caller decides (``fig.savefig(...)``).
@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .analysis import confidence_interval, pareto_frontier
-from .metrics import FIGURES
-from .risk import HarmCause
+from ..core.metrics import FIGURES
+from ..core.risk import HarmCause
+from .statistics import confidence_interval, pareto_frontier
 
 __all__ = [
     "budget_curve",

@@ -3,7 +3,7 @@
 Events, not polling: each case type has one arrival process; each case's
 planned closure, each risk signal (and its harm check), each hire and each end
 of training is a single SimPy timeout with a callback; what runs every day is
-the working day of each worker (:func:`sim.work.work_day`) and one end-of-day
+the working day of each worker (:func:`sim.core.work.work_day`) and one end-of-day
 pass over the workers (strain, quit hazard, graduated caps, readings).
 
 Flow of one referral: arrival -> screening (score percentile against the
@@ -25,18 +25,18 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from ..errors import ScenarioError
+from ..scenario import Scenario
 from . import guards
 from .arrivals import ArrivalProcess, AttributeSampler, ReferralDraws
 from .casetypes import CaseProfile, build_profiles
 from .costs import CostRates
-from .errors import ScenarioError
 from .intake import WaitingList
 from .metrics import Metrics, ReplicationSummary
 from .policies import IntakePolicy
 from .randomness import Purpose, RandomStreams
 from .referral import Referral, ReferralState, Subject
 from .risk import Signal, harm_cause
-from .scenario import Scenario
 from .staffing import Careers
 from .strain import strain_model
 from .work import (
@@ -109,10 +109,10 @@ class CaseloadModel:
     records
         Keep every referral, for a per-referral table (memory grows with the run).
     triage
-        A custom triage rule (a sort key, see :mod:`sim.work`) instead of the
+        A custom triage rule (a sort key, see :mod:`sim.core.work`) instead of the
         scenario's named one.
     max_in_system
-        Stop with :class:`~sim.guards.RunawayError`, reporting the growth, once more
+        Stop with :class:`~sim.core.guards.RunawayError`, reporting the growth, once more
         cases than this are waiting or open at the end of a day (an unstable queue
         would otherwise grow until memory runs out); ``None``: no limit.
     """

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..scenario import Scenario
 from .casetypes import DAYS_PER_YEAR
 from .randomness import Purpose, RandomStreams
-from .scenario import Scenario
 from .workforce import Worker
 
 __all__ = ["Careers", "UniformTape"]

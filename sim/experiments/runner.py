@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import guards
-from .analysis import summarise
-from .metrics import FIGURES, ReplicationSummary
-from .model import CaseloadModel, ReplicationOutput
-from .scenario import Scenario, load_scenario
-from .work import TriageRule
+from ..core import guards
+from ..core.metrics import FIGURES, ReplicationSummary
+from ..core.model import CaseloadModel, ReplicationOutput
+from ..core.work import TriageRule
+from ..scenario import Scenario, load_scenario
+from .intervals import summarise
 
 __all__ = ["RunResult", "run", "run_replication"]
 
@@ -43,7 +43,7 @@ def run_replication(
     """Run one replication. Replication ``r`` with seed ``s`` is the same in every scenario.
 
     A run whose cases waiting or open pass ``max_in_system`` stops with
-    :class:`~sim.guards.RunawayError`, which reports the growth (``None``: no limit).
+    :class:`~sim.core.guards.RunawayError`, which reports the growth (``None``: no limit).
     """
     model = CaseloadModel(
         _as_scenario(scenario),
@@ -116,9 +116,9 @@ def run(
     records
         Also keep a per-referral table (memory grows with the number of referrals).
     triage
-        A custom triage rule instead of the scenario's (see :mod:`sim.work`).
+        A custom triage rule instead of the scenario's (see :mod:`sim.core.work`).
     max_in_system
-        Stop with :class:`~sim.guards.RunawayError` once more cases than this are
+        Stop with :class:`~sim.core.guards.RunawayError` once more cases than this are
         waiting or open (an unstable queue); ``None``: no limit.
     """
     scenario = _as_scenario(scenario)

@@ -22,7 +22,7 @@ docs/workforce.md gives the parameters' meaning, defaults and sources.
 
 from __future__ import annotations
 
-from .scenario import Strain
+from ..scenario import Strain
 
 __all__ = ["NoStrain", "StrainModel"]
 

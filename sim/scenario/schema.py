@@ -24,8 +24,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..errors import ScenarioError
 from .distributions import Duration, Fixed
-from .errors import ScenarioError
 
 __all__ = [
     "Arrivals",
@@ -183,7 +183,8 @@ STANDARD_PRESETS = (
     "appa_moderate_high",
     "appa_low",
 )
-"""Published caseload standards by name; their figures and sources are in :mod:`sim.standards`."""
+"""Published caseload standards by name; their figures and sources are in
+:mod:`sim.analysis.standards`."""
 
 
 class Standard(BaseModel):

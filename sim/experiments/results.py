@@ -40,10 +40,10 @@ from typing import Any, BinaryIO
 import pandas as pd
 import pyarrow
 
-from .analysis import confidence_interval
+from ..core.metrics import FIGURES
+from ..errors import ScenarioError
 from .design import SweepPlan
-from .errors import ScenarioError
-from .metrics import FIGURES
+from .intervals import confidence_interval
 
 __all__ = [
     "ResultStore",
@@ -97,7 +97,7 @@ def _manifest(plan: SweepPlan) -> dict[str, Any]:
 
 
 def _package_version() -> str:
-    from . import __version__  # read late: this module is imported by the package itself
+    from .. import __version__  # read late: this module is imported by the package itself
 
     return __version__
 

@@ -29,12 +29,12 @@ from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_for_connections
 from typing import Any
 
+from ..core.guards import MAX_IN_SYSTEM, check_size
+from ..core.metrics import FIGURES
+from ..errors import ScenarioError
+from ..scenario import apply_overrides, validate_scenario
 from .design import Task
-from .errors import ScenarioError
-from .guards import MAX_IN_SYSTEM, check_size
-from .metrics import FIGURES
 from .runner import run_replication
-from .scenario import apply_overrides, validate_scenario
 
 __all__ = ["ENGINES", "default_jobs", "run_task", "run_tasks"]
 

@@ -12,8 +12,8 @@ import itertools
 import math
 from dataclasses import dataclass
 
-from .errors import ScenarioError
-from .scenario import Arrivals, Scenario
+from ..errors import ScenarioError
+from ..scenario import Arrivals, Scenario
 
 __all__ = [
     "GROWTH_WINDOW_DAYS",

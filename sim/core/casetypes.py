@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .distributions import Duration
+from ..scenario import CaseType, Scenario
+from ..scenario.distributions import Duration
 from .intake import ScreeningTool, separation_for_auc
 from .randomness import stable_key
-from .scenario import CaseType, Scenario
 
 __all__ = ["CaseProfile", "build_profiles"]
 

@@ -1,6 +1,6 @@
 """A self-contained HTML report of a results folder, from a parameterised notebook.
 
-The template (``sim/templates/report.ipynb``) is executed with papermill on the
+The template (``sim/analysis/templates/report.ipynb``) is executed with papermill on the
 folder, then exported to HTML with the code hidden and every figure embedded as
 a data URI, so the file can be mailed or published on its own. Needs the
 ``notebook`` extra: ``pip install "caseload-sim[notebook]"``.
@@ -11,8 +11,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from .errors import ScenarioError
-from .results import load_manifest
+from ..errors import ScenarioError
+from ..experiments.results import load_manifest
 
 __all__ = ["TEMPLATE", "render_report"]
 

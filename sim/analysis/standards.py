@@ -27,9 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .casetypes import DAYS_PER_YEAR
-from .costs import contracted_hours_per_year
-from .scenario import CaseType, Scenario, apply_overrides
+from ..core.casetypes import DAYS_PER_YEAR
+from ..core.costs import contracted_hours_per_year
+from ..scenario import CaseType, Scenario, apply_overrides
 
 __all__ = [
     "PRESETS",
@@ -210,7 +210,7 @@ def staffing_standards(scenario: Scenario, hours_per_year: float | None = None) 
         The scenario whose demand is measured.
     hours_per_year
         Available hours per FTE a year (default: the scenario's contracted hours,
-        :func:`sim.costs.contracted_hours_per_year`; workload studies often use 2,080).
+        :func:`sim.core.costs.contracted_hours_per_year`; workload studies often use 2,080).
     """
     available = contracted_hours_per_year(scenario) if hours_per_year is None else hours_per_year
     if not available > 0:
@@ -264,7 +264,7 @@ def compare(
     Returns one row per (method, outcome) with the caseworkers, the mean and the
     95% confidence interval. Every run uses the same seed: common random numbers.
     """
-    from .runner import run  # the runner imports the model; keep this module light
+    from ..experiments.runner import run  # the runner imports the model; keep this module light
 
     levels = {"weighted caseload": report.weighted_fte}
     if report.cap_fte is not None:

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import math
 
+from ..scenario import Scenario
 from .randomness import Purpose, RandomStreams
-from .scenario import Scenario
 
 __all__ = ["IntakePolicy"]
 

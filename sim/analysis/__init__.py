@@ -1,0 +1,34 @@
+"""Analysis and reporting: what the tables of replications and sweeps say.
+
+Paired differences under common random numbers, the Pareto frontier of cost against
+missed risk, the least sufficient budget, sensitivity indices and scenario discovery
+(:mod:`.statistics`); figures (:mod:`.plots`); the HTML report of a results folder
+(:mod:`.report`); and the static staffing standards beside the simulated outcomes
+(:mod:`.standards`). Data flows in one way: this layer reads what the experiments wrote.
+"""
+
+from .statistics import (
+    Box,
+    PairedDifference,
+    confidence_interval,
+    first_order_indices,
+    least_sufficient,
+    paired_difference,
+    pareto_frontier,
+    prim_box,
+    summarise,
+    welch_interval,
+)
+
+__all__ = [
+    "Box",
+    "PairedDifference",
+    "confidence_interval",
+    "first_order_indices",
+    "least_sufficient",
+    "paired_difference",
+    "pareto_frontier",
+    "prim_box",
+    "summarise",
+    "welch_interval",
+]

@@ -1,0 +1,71 @@
+"""The scenario schema: what a scenario file may say, how it is read, and its one-line errors.
+
+A scenario is everything a run needs: case types and their arrivals, risk tiers, intake
+screening, caps and overflow, the workforce and its careers, the policies, the horizon and
+the seed. This package is the interface layer's contract with the model: the model core
+reads a validated :class:`Scenario` and nothing else.
+"""
+
+from .schema import (
+    Arrivals,
+    Budget,
+    Caps,
+    CaseType,
+    ComplexityLevel,
+    Contacts,
+    FirstContact,
+    FreezeWindow,
+    Gatekeeping,
+    Hiring,
+    InitialState,
+    Intake,
+    Policies,
+    Risk,
+    RiskTier,
+    Scandal,
+    Scenario,
+    Staffing,
+    Standard,
+    Strain,
+    Supervision,
+    Support,
+    SurgeWindow,
+    Turnover,
+    Workforce,
+    apply_overrides,
+    load_scenario,
+    load_yaml,
+    validate_scenario,
+)
+
+__all__ = [
+    "Arrivals",
+    "Budget",
+    "Caps",
+    "CaseType",
+    "ComplexityLevel",
+    "Contacts",
+    "FirstContact",
+    "FreezeWindow",
+    "Gatekeeping",
+    "Hiring",
+    "InitialState",
+    "Intake",
+    "Policies",
+    "Risk",
+    "RiskTier",
+    "Scandal",
+    "Scenario",
+    "Staffing",
+    "Standard",
+    "Strain",
+    "Supervision",
+    "Support",
+    "SurgeWindow",
+    "Turnover",
+    "Workforce",
+    "apply_overrides",
+    "load_scenario",
+    "load_yaml",
+    "validate_scenario",
+]
