@@ -12,8 +12,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 from .analysis.standards import compare as compare_with_standards
 from .analysis.standards import staffing_standards
-from .core.metrics import FIGURES, ReplicationSummary
 from .core.model import CaseloadModel, ReplicationOutput
+from .core.summary import FIGURES, ReplicationSummary
 from .errors import ScenarioError
 from .experiments.design import load_sweep, sweep_over
 from .experiments.results import load_results, summarise_results

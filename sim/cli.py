@@ -21,7 +21,7 @@ from .analysis.report import render_report
 from .analysis.standards import StandardsReport, compare, staffing_standards
 from .core import guards
 from .core.guards import check_size
-from .core.metrics import FIGURES
+from .core.summary import FIGURES
 from .errors import ScenarioError
 from .experiments.design import load_sweep
 from .experiments.engines import ENGINES

@@ -49,7 +49,7 @@ def test_weighted_cap_bounds_the_weight_each_worker_holds():
         seed=4,
     )
     peak = {worker.id: 0.0 for worker in model.roster}
-    end_of_day = model._end_of_day
+    end_of_day = model.days.end_of_day
 
     def watch(day):
         for worker in model.roster:
@@ -57,7 +57,7 @@ def test_weighted_cap_bounds_the_weight_each_worker_holds():
             assert worker.load <= 8.0 + 1e-9 or len(worker.cases) == 1
         end_of_day(day)
 
-    model._end_of_day = watch
+    model.days.end_of_day = watch
     model.run()
     assert max(peak.values()) > 7.0  # the cap binds
 

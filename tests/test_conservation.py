@@ -163,7 +163,7 @@ def test_every_signal_ends_caught_or_as_one_harm():
     model = CaseloadModel(scenario, seed=3)
     harms = Counter()
     signals = {}
-    on_signal, on_harm_due = model._on_signal, model._on_harm_due
+    on_signal, on_harm_due = model.risk._on_signal, model.risk._on_harm_due
 
     def seeing(event):
         signals[id(event.value)] = event.value
@@ -174,7 +174,7 @@ def test_every_signal_ends_caught_or_as_one_harm():
             harms[id(event.value)] += 1
         on_harm_due(event)
 
-    model._on_signal, model._on_harm_due = seeing, counting
+    model.risk._on_signal, model.risk._on_harm_due = seeing, counting
     summary = model.run().summary
     window = scenario.risk.detection_window_days
     ended = [s for s in signals.values() if s.time + window < scenario.horizon_days]
@@ -189,7 +189,7 @@ def test_every_signal_ends_caught_or_as_one_harm():
 
 
 def test_log_histogram_keeps_mean_exact_and_quantiles_to_one_percent():
-    from sim.core.metrics import LogHistogram
+    from sim.core.accumulators import LogHistogram
 
     rng = np.random.default_rng(1)
     values = np.concatenate([np.zeros(300), rng.lognormal(1.0, 1.5, 5000)])

@@ -9,7 +9,7 @@ from conftest import ROOT, small_office_data
 from pydantic import BaseModel
 
 import sim
-from sim.core.model import ReferralRecord
+from sim.core.records import ReferralRecord
 from sim.scenario import Scenario
 
 DOCS = ROOT / "docs"

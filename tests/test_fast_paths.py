@@ -28,11 +28,11 @@ def same(a: sim.ReplicationSummary, b: sim.ReplicationSummary) -> None:
 
 
 def with_and_without(scenario: sim.Scenario, shortcut: str) -> sim.ReplicationSummary:
-    """Run with the model's ``shortcut`` taken and with it forced off; same summary."""
+    """Run with the working days' ``shortcut`` taken and with it forced off; same summary."""
     fast = CaseloadModel(scenario, seed=4)
-    assert getattr(fast, shortcut), f"the scenario must take {shortcut}"
+    assert getattr(fast.days, shortcut), f"the scenario must take {shortcut}"
     full = CaseloadModel(scenario, seed=4)
-    setattr(full, shortcut, False)
+    setattr(full.days, shortcut, False)
     summary = fast.run().summary
     same(summary, full.run().summary)
     return summary
@@ -42,7 +42,7 @@ def test_steady_staff_end_of_day_matches_the_full_one():
     scenario = sim.validate_scenario(
         small_office_data(**{"workforce.caseworkers": 3, "caps.overflow": "over_cap"})
     )
-    assert with_and_without(scenario, "_steady_staff").worker_days_over_cap_share > 0
+    assert with_and_without(scenario, "steady_staff").worker_days_over_cap_share > 0
 
 
 @pytest.mark.parametrize("tenure", [1095.0, 100.0], ids=["experienced", "gaining_experience"])
@@ -52,7 +52,7 @@ def test_idle_working_days_count_the_same_hours(tenure):
     data = mmc_data(3, 0.7, horizon=400.0, warmup=20.0)
     data["hiring"] = {"initial_tenure_days": tenure, "novice_productivity": 0.5}
     scenario = sim.validate_scenario(data)
-    assert with_and_without(scenario, "_nothing_to_do").hours_available > 0
+    assert with_and_without(scenario, "nothing_to_do").hours_available > 0
 
 
 def test_shortcuts_are_off_when_something_changes():
@@ -63,8 +63,8 @@ def test_shortcuts_are_off_when_something_changes():
     ]
     for change in changes:
         model = CaseloadModel(sim.validate_scenario(small_office_data(**change)))
-        assert not model._steady_staff, change
-    assert not CaseloadModel(sim.validate_scenario(small_office_data()))._nothing_to_do
+        assert not model.days.steady_staff, change
+    assert not CaseloadModel(sim.validate_scenario(small_office_data())).days.nothing_to_do
 
 
 def test_finished_referrals_are_freed_without_the_cyclic_collector():

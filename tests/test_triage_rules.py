@@ -32,14 +32,14 @@ def outcomes():
         summaries, top_first = [], Counter()
         for replication in range(REPLICATIONS):
             model = sim.CaseloadModel(scenario, replication=replication, seed=3)
-            on_contact = model.on_contact
+            on_contact = model.days.on_contact
 
             def log(case, time, on_contact=on_contact, counts=top_first):
                 if case.contact_first and case.tier == 2:
                     counts[time <= case.first_contact_due] += 1
                 on_contact(case, time)
 
-            model.on_contact = log
+            model.days.on_contact = log
             summaries.append(model.run().summary)
         results[rule] = (summaries, top_first[True] / sum(top_first.values()))
     return results

@@ -106,7 +106,7 @@ def test_new_hires_train_then_ramp_up():
         assert worker.ready_at == pytest.approx(worker.hired_at + 40.0)
         for case in worker.cases.values():
             assert case.assigned_at >= worker.ready_at
-    series = model.timeseries
+    series = model.days.timeseries
     assert any(row["in_training"] > 0 for row in series)
     careers = model.careers
     worker = hired[0]
@@ -275,10 +275,10 @@ def test_experience_and_continuity_scale_detection_and_hours():
     veteran = case.worker.hired_at < 0
     assert veteran, "workers in post at the start are experienced"
     base = scenario.risk.detection_probability
-    assert model.detection_probability(case, 120.0) == pytest.approx(base)
+    assert model.risk.detection_probability(case, 120.0) == pytest.approx(base)
     case.transferred_at = 100.0
-    assert model.detection_probability(case, 120.0) == pytest.approx(base * 0.7)
-    assert model.detection_probability(case, 131.0) == pytest.approx(base)
+    assert model.risk.detection_probability(case, 120.0) == pytest.approx(base * 0.7)
+    assert model.risk.detection_probability(case, 131.0) == pytest.approx(base)
 
 
 # ------------------------------------------------------------------ agency cover

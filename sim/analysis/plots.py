@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..core.metrics import FIGURES
 from ..core.risk import HarmCause
+from ..core.summary import FIGURES
 from .statistics import confidence_interval, pareto_frontier
 
 __all__ = [

@@ -24,7 +24,7 @@ import numpy as np
 from .casetypes import DAYS_PER_YEAR, CaseProfile
 from .randomness import Purpose, RandomStreams
 
-__all__ = ["ArrivalProcess", "AttributeSampler", "ReferralDraws", "month_of"]
+__all__ = ["ArrivalProcess", "AttributeSampler", "ReferralBatch", "ReferralDraws", "month_of"]
 
 MONTH_STARTS = np.cumsum([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30])
 """First day of each month in a 365-day year (day 0 is 1 January)."""
@@ -58,6 +58,43 @@ class ReferralDraws:
 
     def __len__(self) -> int:
         return len(self.times)
+
+
+class ReferralBatch:
+    """A :class:`ReferralDraws` as Python lists, fast to read one referral at a time.
+
+    ``signal_starts[i]`` is where referral ``i``'s signals begin in the flattened
+    signal lists.
+    """
+
+    __slots__ = (
+        "assessed",
+        "complexity",
+        "detect_draws",
+        "durations",
+        "raw_scores",
+        "rereport_draws",
+        "scores",
+        "signal_counts",
+        "signal_starts",
+        "signal_times",
+        "tiers",
+        "times",
+    )
+
+    def __init__(self, draws: ReferralDraws) -> None:
+        self.times = draws.times.tolist()
+        self.complexity = draws.complexity.tolist()
+        self.tiers = draws.tiers.tolist()
+        self.raw_scores = draws.raw_scores.tolist()
+        self.scores = draws.scores.tolist()
+        self.assessed = draws.assessed.tolist()
+        self.durations = draws.durations.tolist()
+        self.signal_counts = draws.signal_counts.tolist()
+        self.signal_starts = (np.cumsum(draws.signal_counts) - draws.signal_counts).tolist()
+        self.signal_times = draws.signal_times.tolist()
+        self.detect_draws = draws.detect_draws.tolist()
+        self.rereport_draws = draws.rereport_draws.tolist()
 
 
 class AttributeSampler:

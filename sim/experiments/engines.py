@@ -30,7 +30,7 @@ from multiprocessing.connection import wait as wait_for_connections
 from typing import Any
 
 from ..core.guards import MAX_IN_SYSTEM, check_size
-from ..core.metrics import FIGURES
+from ..core.summary import FIGURES
 from ..errors import ScenarioError
 from ..scenario import apply_overrides, validate_scenario
 from .design import Task

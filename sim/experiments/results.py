@@ -40,7 +40,7 @@ from typing import Any, BinaryIO
 import pandas as pd
 import pyarrow
 
-from ..core.metrics import FIGURES
+from ..core.summary import FIGURES
 from ..errors import ScenarioError
 from .design import SweepPlan
 from .intervals import confidence_interval

@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..core import guards
-from ..core.metrics import FIGURES, ReplicationSummary
 from ..core.model import CaseloadModel, ReplicationOutput
+from ..core.summary import FIGURES, ReplicationSummary
 from ..core.work import TriageRule
 from ..scenario import Scenario, load_scenario
 from .intervals import summarise

@@ -1,4 +1,4 @@
-"""Careers: hiring lags, training, graduated caseloads, experience and working lives.
+"""Careers: working lives, quits, vacancies, hiring, agency cover, training and experience.
 
 Each caseworker position has its own random streams (purpose WORKFORCE, keyed by
 position): the working life of each successive holder, the hiring lag of each
@@ -10,16 +10,31 @@ A worker's **working life** is an Exp(1) draw in units of cumulative quit
 hazard: the worker quits on the day the hazard accumulated since hire reaches
 it. With a constant hazard this is an exponential time to quit at the base
 turnover rate; strain multiplies the daily hazard and so brings the day forward.
+
+A quit leaves the position vacant and the leaver's cases to be placed again by the
+caseload (highest score first). The vacancy is filled after a hiring lag (unless hiring
+is frozen); an agency worker may cover it meanwhile, handing over to the permanent hire.
+A new hire trains with no cases, then carries a cap that rises over the ramp to full.
 """
 
 from __future__ import annotations
 
+import math
+from typing import TYPE_CHECKING
+
 import numpy as np
+import simpy
 
 from ..scenario import Scenario
 from .casetypes import DAYS_PER_YEAR
+from .clock import call_at
+from .costs import CostRates
+from .metrics import Metrics
 from .randomness import Purpose, RandomStreams
-from .workforce import Worker
+from .workforce import Roster, Worker
+
+if TYPE_CHECKING:
+    from .caseload import Caseload
 
 __all__ = ["Careers", "UniformTape"]
 
@@ -44,10 +59,31 @@ class UniformTape:
 
 
 class Careers:
-    """The hiring pipeline and the life of a worker in post, for one scenario."""
+    """The caseworker positions and the careers of the people who fill them.
 
-    def __init__(self, scenario: Scenario, streams: RandomStreams) -> None:
-        self.scenario = scenario
+    Parameters
+    ----------
+    scenario
+        Read once: positions, caps, hours, turnover and the hiring block.
+    streams
+        One family of streams per position (purpose WORKFORCE).
+    env, metrics, costs
+        The clock, the counters, and the cost of a hire.
+
+    Attributes
+    ----------
+    roster
+        The positions, each held by a worker or vacant: the staff in post at the start.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        streams: RandomStreams,
+        env: simpy.Environment,
+        metrics: Metrics,
+        costs: CostRates,
+    ) -> None:
         self.hiring = scenario.hiring
         self.base_hazard = scenario.turnover.annual_rate / DAYS_PER_YEAR
         """Quit hazard per day in post, before strain."""
@@ -62,6 +98,20 @@ class Careers:
         caps = scenario.caps
         self._caps = (caps.count, caps.weighted)
         self._hours = scenario.workforce.hours_per_day
+        self._horizon = scenario.horizon_days
+        self._env = env
+        self._metrics = metrics
+        self._hire_cost = costs.per_hire
+        self._vacated: dict[int, float] = {}
+        """When each vacant position fell vacant."""
+        self.roster = Roster(
+            [self.initial_worker(p) for p in range(positions)], weighted=caps.weighted is not None
+        )
+        self._caseload: Caseload | None = None
+
+    def connect(self, caseload: Caseload) -> None:
+        """The caseload that places a leaver's cases and gives cases to a new worker."""
+        self._caseload = caseload
 
     def _lifetime(self, position: int) -> float:
         draw = float(self._lives[position].exponential())
@@ -154,3 +204,54 @@ class Careers:
         progress = (now - worker.ready_at) / hiring.ramp_days if hiring.ramp_days > 0 else 1.0
         start = hiring.ramp_start_share
         return start + (1.0 - start) * min(max(progress, 0.0), 1.0)
+
+    # ------------------------------------------------------------------ events
+
+    def quit(self, worker: Worker) -> None:
+        """A caseworker leaves: the position falls vacant and the cases are placed again."""
+        now = self._env.now
+        self._leave(worker)
+        self._metrics.quit(now)
+        self._vacated[worker.position] = now
+        start = self.hire_time(worker.position, now)
+        if start is not None and start < self._horizon:
+            call_at(self._env, start, self._on_hire, worker.position)
+        cover = self.agency_start(worker.position, now)
+        if cover is not None and cover < min(start or math.inf, self._horizon):
+            call_at(self._env, cover, self._on_agency_start, worker.position)
+
+    def _leave(self, worker: Worker) -> None:
+        """Take a worker out of post and place their cases again, highest score first."""
+        self.roster.remove(worker)
+        for case in sorted(worker.cases.values(), key=lambda c: (-c.score, c.arrival, c.id)):
+            worker.release(case)
+            self._caseload.rehome(case)
+
+    def _on_agency_start(self, event: simpy.Event) -> None:
+        """An agency worker covers a vacancy until the permanent hire starts."""
+        self.roster.add(self.agency_worker(event.value, self._env.now))
+        self._caseload.assign_waiting()
+
+    def _on_hire(self, event: simpy.Event) -> None:
+        now, position = self._env.now, event.value
+        cover = self.roster.positions[position]
+        if cover is not None and cover.agency:  # the agency worker hands over and leaves
+            self._leave(cover)
+        worker = self.new_hire(position, now)
+        worker.last_day_start = worker.ready_at
+        self.roster.add(worker)
+        self._metrics.hire(now, now - self._vacated.pop(position), self._hire_cost)
+        if worker.ready_at <= now:
+            self._start_taking_cases(worker)
+        else:
+            call_at(self._env, worker.ready_at, self._on_ready, worker)
+
+    def _on_ready(self, event: simpy.Event) -> None:
+        worker: Worker = event.value
+        if self.roster.positions[worker.position] is worker:  # still in post
+            self._start_taking_cases(worker)
+
+    def _start_taking_cases(self, worker: Worker) -> None:
+        worker.accepting = True
+        worker.set_cap_share(self.cap_share(worker, self._env.now))
+        self._caseload.assign_waiting()

@@ -1,0 +1,64 @@
+"""Per-referral records: one row per referral, as it stood at the end of a run.
+
+Asked for with ``records=True`` (:func:`sim.run_replication`, :func:`sim.run`); the model
+then keeps every referral, so memory grows with the run. Times are days from the start
+of the run (NaN where a referral never reached that point).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import NamedTuple
+
+import pandas as pd
+
+from .referral import Referral
+
+__all__ = ["ReferralRecord", "records_table"]
+
+
+class ReferralRecord(NamedTuple):
+    """One referral as it stood at the end of a run (``records=True``)."""
+
+    id: int
+    subject: int
+    case_type: str
+    arrival: float
+    rereferral: bool
+    initial: bool
+    surge: bool
+    latent_tier: int
+    assessed_tier: int
+    score: float
+    escalations: int
+    state: str
+    assigned_at: float
+    first_contact_at: float
+    closed_at: float
+
+
+def records_table(referrals: Iterable[Referral]) -> pd.DataFrame:
+    """The records of ``referrals`` as a table (columns: :class:`ReferralRecord`'s fields)."""
+    nan = math.nan
+    rows = [
+        ReferralRecord(
+            id=r.id,
+            subject=r.subject.id,
+            case_type=r.profile.name,
+            arrival=r.arrival,
+            rereferral=r.rereferral,
+            initial=r.initial,
+            surge=r.surge,
+            latent_tier=r.subject.tier,
+            assessed_tier=r.tier,
+            score=r.score,
+            escalations=r.escalations,
+            state=r.state.value,
+            assigned_at=nan if r.assigned_at is None else r.assigned_at,
+            first_contact_at=nan if r.first_contact_at is None else r.first_contact_at,
+            closed_at=nan if r.closed_at is None else r.closed_at,
+        )
+        for r in referrals
+    ]
+    return pd.DataFrame(rows, columns=ReferralRecord._fields)

@@ -1,0 +1,126 @@
+"""The figures a replication reports: each with its label, unit and report section.
+
+:class:`ReplicationSummary` lists every figure of one replication over the statistics
+window (after the warm-up); :data:`FIGURES` is their labels, units and sections in report
+order, read by every table and plot. Each figure's exact definition is in
+docs/outputs.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+__all__ = ["FIGURES", "ReplicationSummary"]
+
+
+def _figure(label: str, unit: str = "", section: str = "") -> Any:
+    return field(metadata={"label": label, "unit": unit, "section": section})
+
+
+@dataclass(frozen=True)
+class ReplicationSummary:
+    """The figures of one replication, over the statistics window (after warm-up)."""
+
+    window_days: float = _figure("Statistics window", "days", "Run")
+    referrals: int = _figure("Referrals (first reports)", "count", "Intake")
+    rereferrals: int = _figure("Re-referrals (reported again)", "count", "Intake")
+    screened_in: int = _figure("Screened in (cases opened)", "count", "Intake")
+    screened_out: int = _figure("Screened out", "count", "Intake")
+    screened_out_share: float = _figure("Share screened out", "share", "Intake")
+    sent_out: int = _figure("Sent to external providers", "count", "Intake")
+    threshold_mean: float = _figure("Screening threshold in force, mean", "score", "Intake")
+    scandals: int = _figure("Harms that became public (scandals)", "count", "Intake")
+    assigned: int = _figure("Cases assigned to a worker", "count", "Waiting")
+    wait_mean_days: float = _figure("Time to assignment, mean", "days", "Waiting")
+    wait_p90_days: float = _figure("Time to assignment, 90th percentile", "days", "Waiting")
+    waiting_mean: float = _figure("Cases waiting, time average", "cases", "Waiting")
+    waiting_at_end: int = _figure("Cases waiting at the end", "cases", "Waiting")
+    first_contact_mean_days: float = _figure("Time to first contact, mean", "days", "Contacts")
+    first_contact_within_deadline_share: float = _figure(
+        "First contact within its deadline", "share", "Contacts"
+    )
+    contacts_done: int = _figure("Contacts made (all)", "count", "Contacts")
+    contacts_due: int = _figure("Recurring contacts due", "count", "Contacts")
+    contacts_on_time: int = _figure("Recurring contacts on time", "count", "Contacts")
+    contacts_late: int = _figure("Recurring contacts late", "count", "Contacts")
+    contacts_missed: int = _figure("Recurring contacts missed (period passed)", "count", "Contacts")
+    contacts_overdue_at_end: int = _figure(
+        "Recurring contacts overdue at the end", "count", "Contacts"
+    )
+    contacts_on_time_share: float = _figure("Recurring contacts on time", "share", "Contacts")
+    cases_closed: int = _figure("Cases closed", "count", "Cases")
+    case_duration_mean_days: float = _figure(
+        "Case duration (assignment to closure), mean", "days", "Cases"
+    )
+    cases_closed_late_share: float = _figure(
+        "Cases closed after their planned date", "share", "Cases"
+    )
+    cases_closed_work_undone_share: float = _figure(
+        "Cases closed on schedule with case work undone", "share", "Cases"
+    )
+    casework_undone_hours: float = _figure(
+        "Case work never done (closed on schedule)", "hours", "Cases"
+    )
+    open_cases_mean: float = _figure("Open cases held by workers, time average", "cases", "Cases")
+    caseload_mean: float = _figure("Caseload per worker, mean", "cases", "Caseload")
+    caseload_p90: float = _figure("Caseload per worker, 90th percentile", "cases", "Caseload")
+    caseload_max: float = _figure("Caseload per worker, maximum", "cases", "Caseload")
+    worker_days_over_cap_share: float = _figure("Worker-days over a cap", "share", "Caseload")
+    cap_breaches: int = _figure("Assignments over the cap", "count", "Caseload")
+    headcount_mean: float = _figure("Caseworkers in post, mean", "workers", "Workforce")
+    vacancy_rate: float = _figure("Caseworker positions vacant", "share", "Workforce")
+    quits: int = _figure("Caseworkers who left", "count", "Workforce")
+    turnover_rate: float = _figure(
+        "Annual turnover (leavers per worker-year)", "per year", "Workforce"
+    )
+    hires: int = _figure("Caseworkers hired", "count", "Workforce")
+    vacancy_days_mean: float = _figure("Vacancy duration, mean", "days", "Workforce")
+    tenure_mean_days: float = _figure("Tenure of caseworkers in post, mean", "days", "Workforce")
+    strain_mean: float = _figure("Strain, mean (1 = burnout threshold)", "strain", "Workforce")
+    burned_out_share: float = _figure("Worker-days burned out", "share", "Workforce")
+    absence_days: int = _figure("Absence days", "days", "Workforce")
+    absence_share: float = _figure("Working days lost to absence", "share", "Workforce")
+    overtime_hours: float = _figure("Overtime worked", "hours", "Workforce")
+    agency_share: float = _figure("Agency workers among caseworkers in post", "share", "Workforce")
+    vacancies_covered_share: float = _figure("Vacancies covered by agency", "share", "Workforce")
+    transfers: int = _figure("Cases transferred from a leaver", "count", "Workforce")
+    returned_to_waiting: int = _figure("Cases of a leaver sent back to wait", "count", "Workforce")
+    hours_available: float = _figure("Working hours available", "hours", "Hours")
+    hours_demanded: float = _figure("Work falling due (offered load)", "hours", "Hours")
+    hours_worked: float = _figure("Hours worked (including work ahead)", "hours", "Hours")
+    utilisation: float = _figure(
+        "Hours worked / hours at work (available + overtime)", "share", "Hours"
+    )
+    demand_ratio: float = _figure("Work falling due / hours available", "ratio", "Hours")
+    backlog_hours_mean: float = _figure("Overdue work per worker-day", "hours", "Hours")
+    signals: int = _figure("Risk signals resolved (caught + missed)", "count", "Risk")
+    caught: int = _figure("Signals caught (harm prevented)", "count", "Risk")
+    missed: int = _figure("Missed risk (harms)", "count", "Risk")
+    missed_screened_out: int = _figure("  missed: screened out", "count", "Risk")
+    missed_waitlist: int = _figure("  missed: on the waiting list", "count", "Risk")
+    missed_no_contact: int = _figure("  missed: no contact in the window", "count", "Risk")
+    missed_not_detected: int = _figure("  missed: contacted, not detected", "count", "Risk")
+    missed_sent_out: int = _figure("  missed: with an external provider", "count", "Risk")
+    missed_after_closure: int = _figure("  missed: after the case closed", "count", "Risk")
+    missed_per_1000_referrals: float = _figure(
+        "Missed risk per 1,000 referrals", "per 1,000", "Risk"
+    )
+    caught_share: float = _figure("Caught / (caught + missed)", "share", "Risk")
+    salary_cost: float = _figure("Salaries (staff in post)", "money", "Costs")
+    overtime_cost: float = _figure("Overtime", "money", "Costs")
+    hiring_cost: float = _figure("Hiring and training", "money", "Costs")
+    agency_cost: float = _figure("Agency workers", "money", "Costs")
+    external_cost: float = _figure("External providers", "money", "Costs")
+    total_cost: float = _figure("Total cost", "money", "Costs")
+    cost_per_referral: float = _figure("Cost per referral", "money", "Costs")
+    cost_per_harm_prevented: float = _figure(
+        "Cost per harm prevented (signal caught)", "money", "Costs"
+    )
+
+    def as_dict(self) -> dict[str, float]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+FIGURES: dict[str, dict[str, str]] = {f.name: dict(f.metadata) for f in fields(ReplicationSummary)}
+"""Label, unit and section of every summary figure, in report order."""
