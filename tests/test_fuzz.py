@@ -370,7 +370,7 @@ SURGE = {"start_day": 0.0, "end_day": 50.0}
 @example(
     data=office(**{"case_types.0.duration": {"distribution": "gamma", "mean": 1e-300, "sd": 1e-10}})
 )
-# seasonality whose normalisation overflows gave a NaN arrival rate (sim/scenario/schema.py)
+# seasonality whose normalisation overflows gave a NaN arrival rate (sim/scenario/casetypes.py)
 @example(data=office(**{"case_types.0.arrivals.seasonality": [1e308] + [1.0] * 11}))
 # the size guard ignored surges, the initial caseload and signals (sim/core/guards.py)
 @example(data=office(**{"case_types.0.arrivals.surges": [{**SURGE, "multiplier": 1e9}]}))

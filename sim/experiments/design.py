@@ -34,15 +34,9 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from scipy.stats import qmc
 
 from ..errors import ScenarioError
-from ..scenario.schema import (
-    _STRICT,
-    FieldIssue,
-    Scenario,
-    _as_scenario_error,
-    apply_overrides,
-    load_scenario,
-    load_yaml,
-)
+from ..scenario import Scenario, apply_overrides, load_scenario, load_yaml
+from ..scenario.fields import STRICT, FieldIssue
+from ..scenario.messages import as_scenario_error
 
 __all__ = ["Factor", "Sweep", "SweepPlan", "Task", "load_sweep", "plan_sweep", "sweep_over"]
 
@@ -54,7 +48,7 @@ MAX_POINTS = 1_000_000
 class Factor(BaseModel):
     """One factor: a dotted path into the scenario and its values or range."""
 
-    model_config = _STRICT
+    model_config = STRICT
     path: Annotated[str, Field(min_length=1, max_length=200)]
     values: Annotated[list[Any], Field(min_length=1)] | None = None
     range: Annotated[list[float], Field(min_length=2, max_length=2)] | None = None
@@ -101,7 +95,7 @@ class Factor(BaseModel):
 class Sweep(BaseModel):
     """A validated sweep file."""
 
-    model_config = _STRICT
+    model_config = STRICT
     name: Annotated[str, Field(min_length=1, max_length=200)]
     description: str = ""
     base: Annotated[str, Field(min_length=1)]
@@ -312,7 +306,7 @@ def _validate(data: dict[str, Any], source: str) -> Sweep:
     try:
         return Sweep.model_validate(data)
     except ValidationError as exc:
-        raise _as_scenario_error(exc, source, data) from None
+        raise as_scenario_error(exc, source, data) from None
 
 
 def plan_sweep(sweep: Sweep, base: Scenario, source: str = "<sweep>", text: str = "") -> SweepPlan:

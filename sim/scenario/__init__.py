@@ -2,40 +2,36 @@
 
 A scenario is everything a run needs: case types and their arrivals, risk tiers, intake
 screening, caps and overflow, the workforce and its careers, the policies, the horizon and
-the seed. This package is the interface layer's contract with the model: the model core
-reads a validated :class:`Scenario` and nothing else.
+the seed. This package is the model's contract with the outside: the model core reads a
+validated :class:`Scenario` and nothing else. One module per section of a file
+(:mod:`.casetypes`, :mod:`.risk`, :mod:`.workforce`, :mod:`.policies`), the whole in
+:mod:`.schema`, shared types in :mod:`.fields`, reading in :mod:`.loading`, error
+messages in :mod:`.messages`, duration distributions in :mod:`.distributions`.
 """
 
-from .schema import (
+from .casetypes import (
     Arrivals,
-    Budget,
-    Caps,
     CaseType,
     ComplexityLevel,
     Contacts,
     FirstContact,
-    FreezeWindow,
-    Gatekeeping,
-    Hiring,
-    InitialState,
-    Intake,
-    Policies,
-    Risk,
-    RiskTier,
-    Scandal,
-    Scenario,
-    Staffing,
     Standard,
+    SurgeWindow,
+)
+from .loading import apply_overrides, load_scenario, load_yaml, validate_scenario
+from .policies import Gatekeeping, InitialState, Policies, Scandal
+from .risk import Intake, Risk, RiskTier
+from .schema import Scenario, Staffing
+from .workforce import (
+    Budget,
+    Caps,
+    FreezeWindow,
+    Hiring,
     Strain,
     Supervision,
     Support,
-    SurgeWindow,
     Turnover,
     Workforce,
-    apply_overrides,
-    load_scenario,
-    load_yaml,
-    validate_scenario,
 )
 
 __all__ = [

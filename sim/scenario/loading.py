@@ -1,0 +1,197 @@
+"""Reading scenario files: safe YAML with limits, dotted-path overrides, and validation.
+
+Files are read with PyYAML's safe loader (never arbitrary objects), refusing a key given
+twice, a file too large to be a scenario, bytes that are not UTF-8 and YAML aliases that
+expand beyond reason (an alias bomb). Overrides (``--set a.b=1``) change the plain data
+before validation. Every failure is a one-line :class:`~sim.errors.ScenarioError` naming
+the file, the field and what was expected.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Hashable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from ..errors import ScenarioError
+from .messages import as_scenario_error
+from .schema import Scenario
+
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_VALUES",
+    "apply_overrides",
+    "load_scenario",
+    "load_yaml",
+    "validate_scenario",
+]
+
+MAX_VALUES = 1_000_000
+"""Files whose values, with YAML aliases expanded, number more than this are refused."""
+
+
+def _expanded_size(value: Any, limit: int) -> int:
+    """How many values ``value`` holds once aliases (shared references) are expanded.
+
+    Stops counting past ``limit``, so an alias bomb (the "billion laughs") is
+    measured in a moment and never handed to validation.
+    """
+    sizes: dict[int, int] = {}
+
+    def size(node: Any) -> int:
+        if not isinstance(node, dict | list):
+            return 1
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        children = list(node.keys()) + list(node.values()) if isinstance(node, dict) else node
+        total = 1
+        for child in children:
+            total += size(child)
+            if total > limit:
+                break
+        sizes[id(node)] = total
+        return total
+
+    return size(value)
+
+
+MAX_FILE_BYTES = 5_000_000
+"""Scenario and sweep files larger than this are refused before parsing."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """The safe loader, refusing a key given twice in one mapping (PyYAML keeps the last,
+    so a colleague's file with ``caseworkers:`` twice would silently run the second)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # ``<<: *anchor``, which the safe loader merges itself
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, Hashable):
+                continue  # the safe loader's own check refuses it
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml(path: str | Path) -> Any:
+    """Read a YAML file with the safe loader, turning every failure into a ScenarioError."""
+    source = str(path)
+    file = Path(path)
+    if not file.exists():
+        raise ScenarioError(source, None, "file not found")
+    if not file.is_file():
+        raise ScenarioError(source, None, "expected a YAML file, got a directory or special file")
+    try:
+        size = file.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ScenarioError(
+                source, None, f"file too large ({size:,} bytes; limit {MAX_FILE_BYTES:,})"
+            )
+        text = file.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            source, None, f"expected UTF-8 text, got invalid bytes at offset {exc.start}"
+        ) from None
+    except OSError as exc:
+        raise ScenarioError(source, None, f"cannot read file: {exc.strerror}") from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: never arbitrary objects
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise ScenarioError(source, None, f"YAML syntax error at {where}{exc.problem}") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(source, None, f"YAML error: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(source, None, "YAML nested too deeply") from None
+    try:
+        values = _expanded_size(data, MAX_VALUES)
+    except RecursionError:
+        raise ScenarioError(source, None, "YAML nested too deeply") from None
+    if values > MAX_VALUES:
+        raise ScenarioError(
+            source, None, f"YAML aliases expand to more than {MAX_VALUES:,} values (an alias bomb?)"
+        )
+    return data
+
+
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Load and validate a scenario file.
+
+    Parameters
+    ----------
+    path
+        The YAML file.
+    overrides
+        Optional ``{"dotted.path": value}`` changes applied before validation,
+        e.g. ``{"workforce.caseworkers": 12, "intake.threshold": 0.5}``.
+
+    Raises
+    ------
+    ScenarioError
+        With a one-line message naming the file, the field and what was expected.
+    """
+    data = load_yaml(path)
+    if overrides:
+        data = _override(data, overrides, str(path))
+    return validate_scenario(data, str(path))
+
+
+def validate_scenario(data: Any, source: str = "<scenario>") -> Scenario:
+    """Validate plain data (as read from YAML) into a :class:`Scenario`."""
+    if not isinstance(data, dict):
+        kind = "an empty file" if data is None else type(data).__name__
+        raise ScenarioError(source, None, f"expected a mapping of scenario fields, got {kind}")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise as_scenario_error(exc, source, data) from None
+    except RecursionError:
+        raise ScenarioError(source, None, "structure nested too deeply") from None
+
+
+def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
+    """Return a copy of ``scenario`` with ``{"dotted.path": value}`` changes, re-validated."""
+    data = _override(scenario.model_dump(mode="python"), overrides, scenario.name)
+    return validate_scenario(data, f"{scenario.name} (with overrides)")
+
+
+def _override(data: Any, overrides: Mapping[str, Any], source: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        return data
+    result = copy.deepcopy(data)
+    for dotted, value in overrides.items():
+        parts = dotted.split(".")
+        node: Any = result
+        for depth, part in enumerate(parts[:-1]):
+            key: Any = int(part) if isinstance(node, list) and part.isdecimal() else part
+            try:
+                node = node[key]
+            except (KeyError, IndexError, TypeError):
+                node = None
+            if not isinstance(node, dict | list):
+                where = ".".join(parts[: depth + 1])
+                raise ScenarioError(
+                    source, dotted, f"no such field in the scenario ({where!r} is not a section)"
+                )
+        last: Any = (
+            int(parts[-1]) if isinstance(node, list) and parts[-1].isdecimal() else parts[-1]
+        )
+        if isinstance(node, list) and not (isinstance(last, int) and last < len(node)):
+            where = ".".join(parts[:-1])
+            raise ScenarioError(
+                source, dotted, f"no such item in the scenario ({where!r} is a list of {len(node)})"
+            )
+        node[last] = value
+    return result
