@@ -8,8 +8,8 @@ from conftest import small_office_data
 
 import sim
 from sim.core.casetypes import build_profiles
-from sim.core.intake import WaitingList
 from sim.core.referral import Referral, Subject
+from sim.core.waiting_list import WaitingList
 from sim.core.workforce import Roster, Worker
 
 CROWDED = {"workforce.caseworkers": 3, "caps.count": 6, "warmup_days": 0.0}

@@ -12,8 +12,8 @@ from scipy import stats
 import sim
 from sim.core.arrivals import AttributeSampler
 from sim.core.casetypes import build_profiles
-from sim.core.intake import auc_for_separation, separation_for_auc
 from sim.core.randomness import Purpose, RandomStreams
+from sim.core.screening import auc_for_separation, separation_for_auc
 
 
 def draws_for(data: dict, size: int, seed: int = 1):

@@ -21,10 +21,10 @@ import simpy
 from ..scenario import Scenario
 from .clock import call_at
 from .costs import CostRates
-from .intake import WaitingList
 from .metrics import Metrics
 from .referral import Referral, ReferralState
 from .register import ReferralRegister
+from .waiting_list import WaitingList
 from .work import WorkContext, respond_now, roll_missed_contacts, schedule_next_contact
 from .workforce import Roster, Worker
 

@@ -13,8 +13,8 @@ import numpy as np
 
 from ..scenario import CaseType, Scenario
 from ..scenario.distributions import Duration
-from .intake import ScreeningTool, separation_for_auc
 from .randomness import stable_key
+from .screening import ScreeningTool, separation_for_auc
 
 __all__ = ["CaseProfile", "build_profiles"]
 

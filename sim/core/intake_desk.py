@@ -28,12 +28,12 @@ from ..scenario import Scenario
 from .arrivals import ArrivalProcess, AttributeSampler, ReferralBatch
 from .casetypes import CaseProfile
 from .clock import call_at
-from .intake import WaitingList
 from .metrics import Metrics
 from .policies import IntakePolicy
 from .randomness import Purpose, RandomStreams
 from .referral import Referral, ReferralState, Subject
 from .register import ReferralRegister
+from .waiting_list import WaitingList
 
 if TYPE_CHECKING:
     from .caseload import Caseload

@@ -45,7 +45,6 @@ from .caseload import Caseload
 from .casetypes import CaseProfile, build_profiles
 from .costs import CostRates
 from .initial_state import open_initial_caseload
-from .intake import WaitingList
 from .intake_desk import IntakeDesk
 from .metrics import Metrics
 from .randomness import RandomStreams
@@ -55,6 +54,7 @@ from .register import ReferralRegister
 from .risk_monitor import RiskMonitor
 from .strain import strain_model
 from .summary import ReplicationSummary
+from .waiting_list import WaitingList
 from .work import TRIAGE_RULES, TriageRule
 from .working_days import WorkingDays
 

@@ -31,11 +31,11 @@ from . import guards
 from .careers import Careers
 from .casetypes import CaseProfile
 from .costs import CostRates
-from .intake import WaitingList
 from .metrics import Metrics
 from .referral import Referral, ReferralState
 from .register import ReferralRegister
 from .strain import StrainModel
+from .waiting_list import WaitingList
 from .work import TriageRule, schedule_next_contact, work_ahead, work_day, workday_start
 from .workforce import Roster
 
