@@ -55,6 +55,10 @@ class ReferralDraws:
     signal_times: np.ndarray
     detect_draws: np.ndarray
     rereport_draws: np.ndarray
+    prevent_draws: np.ndarray | None = None
+    """Per signal: whether service prevents it (drawn only where service has an effect)."""
+    pathway_draws: np.ndarray | None = None
+    """Per referral: which follow-on case it opens at closure (drawn only with pathways)."""
 
     def __len__(self) -> int:
         return len(self.times)
@@ -72,6 +76,8 @@ class ReferralBatch:
         "complexity",
         "detect_draws",
         "durations",
+        "pathway_draws",
+        "prevent_draws",
         "raw_scores",
         "rereport_draws",
         "scores",
@@ -95,6 +101,9 @@ class ReferralBatch:
         self.signal_times = draws.signal_times.tolist()
         self.detect_draws = draws.detect_draws.tolist()
         self.rereport_draws = draws.rereport_draws.tolist()
+        prevent, pathway = draws.prevent_draws, draws.pathway_draws
+        self.prevent_draws = prevent.tolist() if prevent is not None else None
+        self.pathway_draws = pathway.tolist() if pathway is not None else None
 
 
 class AttributeSampler:
@@ -113,6 +122,8 @@ class AttributeSampler:
         self._signal_time = streams.generator(signals, key, 11)
         self._detect = streams.generator(signals, key, 12)
         self._rereport = streams.generator(signals, key, 13)
+        self._prevent = streams.generator(signals, key, 14) if profile.service_effect > 0 else None
+        self._pathway = streams.generator(attributes, key, 4) if profile.pathways else None
 
     def draw(self, times: np.ndarray) -> ReferralDraws:
         """Attributes for referrals arriving at ``times`` (sorted)."""
@@ -137,6 +148,8 @@ class AttributeSampler:
             signal_times=np.repeat(times, counts) + offsets,
             detect_draws=self._detect.random(total),
             rereport_draws=self._rereport.random(total),
+            prevent_draws=self._prevent.random(total) if self._prevent is not None else None,
+            pathway_draws=self._pathway.random(n) if self._pathway is not None else None,
         )
 
 

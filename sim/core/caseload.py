@@ -22,8 +22,11 @@ from ..scenario import Scenario
 from .clock import call_at
 from .costs import CostRates
 from .metrics import Metrics
+from .pathways import Pathways
+from .reassessment import Reassessment
 from .referral import Referral, ReferralState
 from .register import ReferralRegister
+from .service import Service
 from .waiting_list import WaitingList
 from .work import WorkContext, respond_now, roll_missed_contacts, schedule_next_contact
 from .workforce import Roster, Worker
@@ -69,10 +72,25 @@ class Caseload:
         self._overflow = scenario.caps.overflow
         self._transfer_hours = scenario.turnover.transfer_hours
         self._work: WorkContext | None = None
+        self._service: Service | None = None
+        self._pathways: Pathways | None = None
+        self._reassessment: Reassessment | None = None
 
-    def connect(self, work: WorkContext) -> None:
-        """The working days, told of a same-day first contact made on assignment."""
+    def connect(
+        self,
+        work: WorkContext,
+        service: Service,
+        pathways: Pathways,
+        reassessment: Reassessment,
+    ) -> None:
+        """The working days (told of a same-day first contact on assignment), and the
+        outcome parts told of each case opened and closed: the service (its dose at
+        closure), the pathways (a follow-on case, or the subject's exit) and the
+        reassessment calendar."""
         self._work = work
+        self._service = service
+        self._pathways = pathways
+        self._reassessment = reassessment
 
     # ------------------------------------------------------------------ opening and assigning
 
@@ -122,6 +140,8 @@ class Caseload:
         else:
             schedule_next_contact(referral, None)
         call_at(self._env, referral.planned_close, self._on_planned_close, referral)
+        if self._reassessment.enabled:
+            self._reassessment.start(referral)
 
     def assign_waiting(self) -> None:
         """Assign waiting cases, highest priority first, while a worker has room."""
@@ -163,6 +183,8 @@ class Caseload:
             case.contact_due = math.floor(phase * k) + 1.0
             case.contact_eligible = case.contact_due - k
         call_at(self._env, case.planned_close, self._on_planned_close, case)
+        if self._reassessment.enabled:
+            self._reassessment.start(case)
 
     # ------------------------------------------------------------------ leavers' cases
 
@@ -174,6 +196,7 @@ class Caseload:
             self._register.move(case, OPEN)
         case.work_total += self._transfer_hours
         case.transferred_at = now
+        case.handoffs += 1
         self._metrics.transfer(now)
         self._metrics.cap_breaches += over_cap and now >= self._metrics.warmup
 
@@ -216,14 +239,24 @@ class Caseload:
         metrics = self._metrics
         if case.contact_first:
             metrics.first_contact_never(case.arrival, case.first_contact_due, now)
+            case.contacts_due += case.first_contact_due <= now
         elif case.contact_due is not None:
             missed = roll_missed_contacts(case, now) + (case.contact_due < now)
             metrics.contacts_missed_now(now, missed)
+            case.contacts_due += missed
         case.contact_due = None
+        self._service.closing(case, now)
         case.worker.release(case)
         case.closed_at = now
         self._register.move(case, CLOSED)
-        metrics.closure(now, case.assigned_at, case.planned_close, case.work_total - case.work_done)
+        metrics.closure(
+            now,
+            case.assigned_at,
+            case.planned_close,
+            case.work_total - case.work_done,
+            case.profile.index,
+        )
+        self._pathways.closed(case)
         self.assign_waiting()
 
     def close_books(self, end: float) -> int:

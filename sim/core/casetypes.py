@@ -16,9 +16,19 @@ from ..scenario.distributions import Duration
 from .randomness import stable_key
 from .screening import ScreeningTool, separation_for_auc
 
-__all__ = ["CaseProfile", "build_profiles"]
+__all__ = ["CaseProfile", "PathwayRule", "build_profiles"]
 
 DAYS_PER_YEAR = 365.0
+
+
+@dataclass(frozen=True)
+class PathwayRule:
+    """A compiled pathway: open a case of type ``target`` at closure with ``probability[tier]``
+    (or ``if_caught`` when a signal was caught during the case)."""
+
+    target: int
+    probability: tuple[float, ...]
+    if_caught: float | None
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,6 +59,12 @@ class CaseProfile:
     screening: ScreeningTool
     threshold: float
     closes_on_schedule: bool = False
+    service_effect: float = 0.0
+    """The relative cut of the signal rate at full dose (0 without evidence-based service)."""
+    provides_services: bool = False
+    """The type is a service case (it has a ``service`` block), effective or not."""
+    pathways: tuple[PathwayRule, ...] = ()
+    reassess_every: float | None = None
 
     @property
     def rate_per_year(self) -> float:
@@ -64,6 +80,7 @@ def build_profiles(scenario: Scenario) -> list[CaseProfile]:
     pooled_separation = separation_for_auc(scenario.intake.auc, pooled, high)
     signal_rates = np.array([tier.signals_per_year for tier in scenario.risk.tiers]) / DAYS_PER_YEAR
 
+    names = [ct.name for ct in scenario.case_types]
     profiles = []
     for index, (spec, mix) in enumerate(zip(scenario.case_types, mixes, strict=True)):
         has_both = mix[np.array(high)].sum() > 0 and mix[~np.array(high)].sum() > 0
@@ -98,6 +115,24 @@ def build_profiles(scenario: Scenario) -> list[CaseProfile]:
                 screening=ScreeningTool(mix, separation),
                 threshold=scenario.threshold_for(spec.name),
                 closes_on_schedule=spec.closes_on_schedule,
+                service_effect=_effect(spec),
+                provides_services=spec.service is not None,
+                pathways=tuple(
+                    PathwayRule(
+                        names.index(pathway.to),
+                        scenario.per_tier(pathway.probability),
+                        pathway.if_caught,
+                    )
+                    for pathway in spec.pathways
+                ),
+                reassess_every=spec.reassessment.every_days if spec.reassessment else None,
             )
         )
     return profiles
+
+
+def _effect(spec: CaseType) -> float:
+    """The service effect in force: nil without a service block or without evidence-based
+    practice."""
+    service = spec.service
+    return service.effect if service is not None and service.evidence_based else 0.0

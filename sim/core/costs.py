@@ -6,7 +6,8 @@ caseworker's hourly rate times the premium, the hourly rate being the yearly
 cost over the contracted hours of a year (``hours_per_day * 365 *
 working_days_per_week / 7``); each hire costs ``hiring_cost + training_cost``;
 each case sent out ``external_cost_per_case``; an agency worker accrues ``agency_cost / 365``
-a day in post.
+a day in post; technology (the non-case time lever) accrues ``cost_per_worker_year / 365`` a
+day for each funded caseworker position.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class CostRates:
     per_hire: float
     per_external_case: float
     agency_per_day: float = 0.0
+    technology_per_day: float = 0.0
+    """The technology lever's cost per day, for every funded caseworker position."""
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> CostRates:
@@ -56,4 +59,9 @@ class CostRates:
             per_hire=budget.hiring_cost + budget.training_cost,
             per_external_case=scenario.caps.external_cost_per_case,
             agency_per_day=budget.agency_cost / DAYS_PER_YEAR,
+            technology_per_day=(
+                scenario.technology.cost_per_worker_year * staffing.caseworkers / DAYS_PER_YEAR
+                if scenario.technology is not None
+                else 0.0
+            ),
         )

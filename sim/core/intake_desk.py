@@ -29,8 +29,10 @@ from .arrivals import ArrivalProcess, AttributeSampler, ReferralBatch
 from .casetypes import CaseProfile
 from .clock import call_at
 from .metrics import Metrics
+from .pathways import rotated
 from .policies import IntakePolicy
 from .randomness import Purpose, RandomStreams
+from .recurrence import SCREENED_OUT as LEFT_SCREENED_OUT
 from .referral import Referral, ReferralState, Subject
 from .register import ReferralRegister
 from .waiting_list import WaitingList
@@ -140,6 +142,8 @@ class IntakeDesk:
         )
         if initial or surge:
             referral.initial, referral.surge = initial, surge
+        if batch.pathway_draws is not None:
+            referral.pathway_draw = batch.pathway_draws[i]
         if batch.signal_counts[i]:
             self._risk.watch(subject, batch, i, shift)
         subject.signals_set()
@@ -148,13 +152,20 @@ class IntakeDesk:
     def receive(self, referral: Referral) -> None:
         """Screen a referral that has just arrived, and open a case if it is screened in."""
         self._register.keep(referral)
-        screened_in = referral.score >= self.thresholds[referral.profile.index]
+        now, index = self._env.now, referral.profile.index
+        screened_in = referral.score >= self.thresholds[index]
+        metrics = self._metrics
         if not referral.initial:
-            self._metrics.referral(
-                self._env.now, rereferral=referral.rereferral, screened_in=screened_in
+            metrics.referral(
+                now, rereferral=referral.rereferral, screened_in=screened_in, case_type=index
             )
+            if referral.rereferral:
+                metrics.recurrence.came_back(referral.subject, now)
+            else:
+                metrics.recurrence.first_referral(referral.subject, index, now)
         if not screened_in:
             self._register.move(referral, SCREENED_OUT)
+            metrics.recurrence.left(referral.subject, LEFT_SCREENED_OUT, index, now)
             return
         self._caseload.open(referral)
 
@@ -185,6 +196,7 @@ class IntakeDesk:
             duration=previous.duration,
             rereferral=True,
         )
+        referral.pathway_draw = rotated(previous.pathway_draw)
         self.receive(referral)
 
     # ------------------------------------------------------------------ intake policy

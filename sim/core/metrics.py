@@ -18,14 +18,24 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 
 from .accumulators import LogHistogram, TimeWeighted
+from .recurrence import (
+    AFTER_SERVICES,
+    EXIT_NAMES,
+    SCREENED_OUT,
+    WINDOWS,
+    WITHOUT_SERVICES,
+    RecurrenceLog,
+)
 from .risk import HarmCause
-from .summary import ReplicationSummary
+from .summary import CASE_TYPE_FIGURES, ReplicationSummary
 
-__all__ = ["Metrics"]
+__all__ = ["Metrics", "by_case_type_table"]
 
 
 def _share(part: float, whole: float) -> float:
@@ -42,13 +52,30 @@ class Metrics:
         "closed",
         "caught",
         "missed",
+        "prevented",
         "quits",
         "hires",
         "scandals",
     )
 
-    def __init__(self, warmup: float) -> None:
+    def __init__(
+        self,
+        warmup: float,
+        case_types: Sequence[str] = ("all",),
+        risk_windows: Sequence[float] | None = None,
+    ) -> None:
         self.warmup = warmup
+        self.case_types = list(case_types)
+        count = len(self.case_types)
+        self.by_type: dict[str, list[float]] = {
+            name: [0] * count
+            for name in (
+                *("referrals", "screened_out", "follow_on_cases", "cases_closed"),
+                *("prevented", "caught", "missed", "dose_total", "doses"),
+            )
+        }
+        """Counters by case type (index), in the window."""
+        self.recurrence = RecurrenceLog(warmup, risk_windows or [math.inf] * count)
         self.referrals = 0
         self.rereferrals = 0
         self.screened_in = 0
@@ -102,11 +129,23 @@ class Metrics:
         self.waiting = TimeWeighted(warmup)
         self.threshold = TimeWeighted(warmup)
         self.open_cases = TimeWeighted(warmup)
+        self.prevented = 0
+        self.signals_in_service = 0
+        self.service_doses = 0
+        self.service_dose_total = 0.0
+        self.follow_on_cases = 0
+        self.reassessments = 0
+        self.tier_changes = 0
+        self.tiers_lowered = 0
+        self.non_case_hours = 0.0
+        self.technology_cost = 0.0
         self.today = dict.fromkeys(self.DAILY_COLUMNS, 0)
 
     # ---- happenings ---------------------------------------------------------------------
 
-    def referral(self, time: float, *, rereferral: bool, screened_in: bool) -> None:
+    def referral(
+        self, time: float, *, rereferral: bool, screened_in: bool, case_type: int = 0
+    ) -> None:
         self.today["referrals"] += 1
         if not screened_in:
             self.today["screened_out"] += 1
@@ -116,10 +155,12 @@ class Metrics:
             self.rereferrals += 1
         else:
             self.referrals += 1
+            self.by_type["referrals"][case_type] += 1
         if screened_in:
             self.screened_in += 1
         else:
             self.screened_out += 1
+            self.by_type["screened_out"][case_type] += 1
 
     def sent(self, time: float, cost: float) -> None:
         """A case sent to an external provider at ``cost``."""
@@ -162,27 +203,72 @@ class Metrics:
             self.contacts_missed += count
 
     def closure(
-        self, time: float, assigned_at: float, planned_close: float, work_left: float = 0.0
+        self,
+        time: float,
+        assigned_at: float,
+        planned_close: float,
+        work_left: float = 0.0,
+        case_type: int = 0,
     ) -> None:
         """A case closed; ``work_left`` is case work never done (closed on schedule)."""
         self.today["closed"] += 1
         if time >= self.warmup:
             self.cases_closed += 1
+            self.by_type["cases_closed"][case_type] += 1
             self.case_durations += time - assigned_at
             self.cases_closed_late += time > planned_close + 1e-9
             if work_left > 1e-9:
                 self.cases_closed_work_undone += 1
                 self.casework_undone_hours += work_left
 
-    def catch(self, time: float) -> None:
+    def catch(self, time: float, case_type: int = 0) -> None:
         self.today["caught"] += 1
         if time >= self.warmup:
             self.caught += 1
+            self.by_type["caught"][case_type] += 1
 
-    def harm(self, time: float, cause: HarmCause) -> None:
+    def harm(self, time: float, cause: HarmCause, case_type: int = 0) -> None:
         self.today["missed"] += 1
         if time >= self.warmup:
             self.missed[cause] += 1
+            self.by_type["missed"][case_type] += 1
+
+    def signal_in_service(self, time: float) -> None:
+        """A candidate signal while its subject receives service (prevented or not)."""
+        if time >= self.warmup:
+            self.signals_in_service += 1
+
+    def prevent(self, time: float, case_type: int) -> None:
+        """A candidate signal that service prevented (it never happens)."""
+        self.today["prevented"] += 1
+        if time >= self.warmup:
+            self.prevented += 1
+            self.by_type["prevented"][case_type] += 1
+
+    def service_dose(self, time: float, dose: float, case_type: int) -> None:
+        """The dose a case with service received, read at its closure."""
+        if time >= self.warmup:
+            self.service_doses += 1
+            self.service_dose_total += dose
+            self.by_type["doses"][case_type] += 1
+            self.by_type["dose_total"][case_type] += dose
+
+    def follow_on(self, time: float, case_type: int) -> None:
+        """A follow-on case of ``case_type`` opened by a pathway."""
+        if time >= self.warmup:
+            self.follow_on_cases += 1
+            self.by_type["follow_on_cases"][case_type] += 1
+
+    def reassessment(self, time: float, old_tier: int, new_tier: int) -> None:
+        if time >= self.warmup:
+            self.reassessments += 1
+            self.tier_changes += new_tier != old_tier
+            self.tiers_lowered += new_tier < old_tier
+
+    def non_case(self, time: float, hours: float) -> None:
+        """Hours a caseworker spent on administration rather than cases."""
+        if time >= self.warmup:
+            self.non_case_hours += hours
 
     def caseload_readings(self, time: float, caseloads: list[int], over_cap: int) -> None:
         """End-of-day caseloads of the workers taking cases, ``over_cap`` of them over a cap."""
@@ -209,12 +295,15 @@ class Metrics:
             self.agency_days += 1
             self.agency_cost += cost
 
-    def positions_day(self, time: float, positions: int, vacant: int, salaries: float) -> None:
-        """End-of-day reading of the positions, and the day's salaries."""
+    def positions_day(
+        self, time: float, positions: int, vacant: int, salaries: float, technology: float = 0.0
+    ) -> None:
+        """End-of-day reading of the positions, and the day's salaries and technology."""
         if time > self.warmup:  # the day read ended inside the window
             self.position_days += positions
             self.vacant_days += vacant
             self.salary_cost += salaries
+            self.technology_cost += technology
 
     def scandal(self, time: float) -> None:
         self.today["scandals"] += 1
@@ -298,7 +387,9 @@ class Metrics:
             + self.hiring_cost
             + self.agency_cost
             + self.external_cost
+            + self.technology_cost
         )
+        recurrence = self.recurrence
         days = window if window > 0 else math.nan
         return ReplicationSummary(
             window_days=window,
@@ -361,6 +452,7 @@ class Metrics:
             ),
             demand_ratio=_share(self.hours_demanded, self.hours_available),
             backlog_hours_mean=_share(self.backlog_hours, self.worker_days_worked),
+            non_case_hours=self.non_case_hours,
             signals=self.caught + missed,
             caught=self.caught,
             missed=missed,
@@ -372,15 +464,53 @@ class Metrics:
             missed_after_closure=self.missed[HarmCause.AFTER_CLOSURE],
             missed_per_1000_referrals=_share(1000.0 * missed, self.referrals),
             caught_share=_share(self.caught, self.caught + missed),
+            prevented=self.prevented,
+            signals_in_service=self.signals_in_service,
+            prevented_share=_share(self.prevented, self.prevented + self.caught + missed),
+            service_dose_mean=_share(self.service_dose_total, self.service_doses),
+            follow_on_cases=self.follow_on_cases,
+            reassessments=self.reassessments,
+            tier_changes=self.tier_changes,
+            tiers_lowered=self.tiers_lowered,
+            **{
+                f"rereferred_{window}_after_{EXIT_NAMES[kind]}": recurrence.rereferral_share(
+                    kind, window, end
+                )
+                for kind in (SCREENED_OUT, WITHOUT_SERVICES, AFTER_SERVICES)
+                for window in WINDOWS
+            },
+            harms_per_subject=recurrence.harms_per_subject(end),
             salary_cost=self.salary_cost,
             overtime_cost=self.overtime_cost,
             hiring_cost=self.hiring_cost,
             agency_cost=self.agency_cost,
             external_cost=self.external_cost,
+            technology_cost=self.technology_cost,
             total_cost=total_cost,
             cost_per_referral=_share(total_cost, self.referrals),
             cost_per_harm_prevented=_share(total_cost, self.caught),
         )
+
+
+def by_case_type_table(metrics: Metrics, end: float) -> pd.DataFrame:
+    """The figures of :data:`~sim.core.summary.CASE_TYPE_FIGURES`, one row per case type."""
+    counts, recurrence = metrics.by_type, metrics.recurrence
+    rows = []
+    for index, name in enumerate(metrics.case_types):
+        row: dict[str, object] = {"case_type": name}
+        for figure in ("referrals", "screened_out", "follow_on_cases", "cases_closed"):
+            row[figure] = counts[figure][index]
+        for figure in ("prevented", "caught", "missed"):
+            row[figure] = counts[figure][index]
+        row["service_dose_mean"] = _share(counts["dose_total"][index], counts["doses"][index])
+        for kind in (SCREENED_OUT, WITHOUT_SERVICES, AFTER_SERVICES):
+            for window in WINDOWS:
+                row[f"rereferred_{window}_after_{EXIT_NAMES[kind]}"] = recurrence.rereferral_share(
+                    kind, window, end, index
+                )
+        row["harms_per_subject"] = recurrence.harms_per_subject(end, index)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["case_type", *CASE_TYPE_FIGURES])
 
 
 def _weighted_percentile(values: np.ndarray, weights: np.ndarray, q: float) -> float:

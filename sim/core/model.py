@@ -46,12 +46,15 @@ from .casetypes import CaseProfile, build_profiles
 from .costs import CostRates
 from .initial_state import open_initial_caseload
 from .intake_desk import IntakeDesk
-from .metrics import Metrics
+from .metrics import Metrics, by_case_type_table
+from .pathways import Pathways
 from .randomness import RandomStreams
+from .reassessment import Reassessment
 from .records import ReferralRecord, records_table
 from .referral import Referral, ReferralState
 from .register import ReferralRegister
 from .risk_monitor import RiskMonitor
+from .service import Service
 from .strain import strain_model
 from .summary import ReplicationSummary
 from .waiting_list import WaitingList
@@ -70,6 +73,8 @@ class ReplicationOutput:
     """Referrals (all, including re-referrals and any initial caseload) by final state."""
     timeseries: pd.DataFrame | None = None
     records: pd.DataFrame | None = None
+    by_case_type: pd.DataFrame | None = None
+    """The figures of :data:`~sim.core.summary.CASE_TYPE_FIGURES`, one row per case type."""
 
 
 class CaseloadModel:
@@ -118,7 +123,11 @@ class CaseloadModel:
         self.streams = RandomStreams(scenario.seed if seed is None else seed, replication)
         self.env = simpy.Environment()
         self.profiles: list[CaseProfile] = build_profiles(scenario)
-        self.metrics = Metrics(scenario.warmup_days)
+        self.metrics = Metrics(
+            scenario.warmup_days,
+            [profile.name for profile in self.profiles],
+            [profile.risk_window for profile in self.profiles],
+        )
         self.register = ReferralRegister(self.env, self.metrics, records=records)
         self.costs = CostRates.from_scenario(scenario)
         self.waiting = WaitingList()
@@ -130,7 +139,10 @@ class CaseloadModel:
         self.roster = roster = self.careers.roster
         self.intake = IntakeDesk(scenario, env, streams, metrics, register, self.profiles, waiting)
         self.caseload = Caseload(scenario, env, metrics, register, roster, waiting, costs)
-        self.risk = RiskMonitor(scenario, env, streams, metrics, strain, self.careers)
+        self.service = Service(scenario, metrics)
+        self.pathways = Pathways(env, streams, metrics, register, self.profiles)
+        self.reassessment = Reassessment(env, streams, metrics, self.profiles, self.service)
+        self.risk = RiskMonitor(scenario, env, streams, metrics, strain, self.careers, self.service)
         self.days = WorkingDays(
             scenario,
             env,
@@ -147,7 +159,13 @@ class CaseloadModel:
             max_in_system=max_in_system,
         )
         self.intake.connect(caseload=self.caseload, risk=self.risk)
-        self.caseload.connect(work=self.days)
+        self.caseload.connect(
+            work=self.days,
+            service=self.service,
+            pathways=self.pathways,
+            reassessment=self.reassessment,
+        )
+        self.pathways.connect(caseload=self.caseload)
         self.careers.connect(caseload=self.caseload)
         self.risk.connect(intake=self.intake, days=self.days)
         self.days.connect(caseload=self.caseload, risk=self.risk, intake=self.intake)
@@ -194,4 +212,5 @@ class CaseloadModel:
             state_counts={state.value: self.state_counts[state] for state in ReferralState},
             timeseries=pd.DataFrame(timeseries) if timeseries is not None else None,
             records=records_table(self.referrals) if self.referrals is not None else None,
+            by_case_type=by_case_type_table(self.metrics, end),
         )

@@ -32,6 +32,8 @@ class Purpose(IntEnum):
     WORKFORCE = 5
     POLICY = 6
     INITIAL_STATE = 7
+    PATHWAYS = 8
+    REASSESSMENT = 9
 
 
 def stable_key(name: str) -> int:

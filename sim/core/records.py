@@ -26,6 +26,7 @@ class ReferralRecord(NamedTuple):
     case_type: str
     arrival: float
     rereferral: bool
+    follow_on: bool
     initial: bool
     surge: bool
     latent_tier: int
@@ -36,6 +37,10 @@ class ReferralRecord(NamedTuple):
     assigned_at: float
     first_contact_at: float
     closed_at: float
+    handoffs: int
+    contacts_due: int
+    contacts_on_time: int
+    dose_at_close: float
 
 
 def records_table(referrals: Iterable[Referral]) -> pd.DataFrame:
@@ -48,6 +53,7 @@ def records_table(referrals: Iterable[Referral]) -> pd.DataFrame:
             case_type=r.profile.name,
             arrival=r.arrival,
             rereferral=r.rereferral,
+            follow_on=r.follow_on,
             initial=r.initial,
             surge=r.surge,
             latent_tier=r.subject.tier,
@@ -58,6 +64,10 @@ def records_table(referrals: Iterable[Referral]) -> pd.DataFrame:
             assigned_at=nan if r.assigned_at is None else r.assigned_at,
             first_contact_at=nan if r.first_contact_at is None else r.first_contact_at,
             closed_at=nan if r.closed_at is None else r.closed_at,
+            handoffs=r.handoffs,
+            contacts_due=r.contacts_due,
+            contacts_on_time=r.contacts_on_time,
+            dose_at_close=r.dose_at_close,
         )
         for r in referrals
     ]

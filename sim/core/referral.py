@@ -43,7 +43,18 @@ class Subject:
     them instead of waiting, as a reference cycle, for Python's cyclic collector.
     """
 
-    __slots__ = ("id", "pending", "referrals", "signals", "tier")
+    __slots__ = (
+        "exit_kind",
+        "exit_time",
+        "exit_type",
+        "id",
+        "origin_day",
+        "origin_type",
+        "pending",
+        "referrals",
+        "signals",
+        "tier",
+    )
 
     def __init__(self, id: int, tier: int) -> None:
         self.id = id
@@ -51,7 +62,15 @@ class Subject:
         self.signals: list[Signal] = []
         self.referrals: list[Referral] = []
         self.pending = 0
-        """Signals that have not yet ended (been caught, or become harm)."""
+        """Signals that have not yet ended (been prevented, caught, or become harm)."""
+        self.origin_type = -1
+        """The case type of the subject's first referral (-1: not a counted first referral)."""
+        self.origin_day = 0
+        """The day of the subject's first referral."""
+        self.exit_kind = 0
+        """How the subject last left the agency (:mod:`sim.core.recurrence`; 0: it has not)."""
+        self.exit_time = 0.0
+        self.exit_type = 0
 
     def signals_set(self) -> None:
         """All the subject's signals are in ``signals``: keep the referrals only if needed."""
@@ -64,6 +83,12 @@ class Subject:
         self.pending -= 1
         if not self.pending:
             self.signals = []
+            self.referrals = []
+
+    def referred_again(self) -> None:
+        """A new referral or case was just added: keep it only while a signal is pending
+        (one opened after the last signal needs no link back from its subject)."""
+        if not self.pending:
             self.referrals = []
 
     @property
@@ -89,13 +114,19 @@ class Referral:
         "contact_due",
         "contact_eligible",
         "contact_first",
+        "contacts_due",
+        "contacts_on_time",
+        "dose_at_close",
         "duration",
         "escalations",
         "first_contact_at",
         "first_contact_due",
+        "follow_on",
+        "handoffs",
         "history",
         "id",
         "initial",
+        "pathway_draw",
         "planned_close",
         "profile",
         "provider_until",
@@ -103,6 +134,7 @@ class Referral:
         "raw_score",
         "rereferral",
         "score",
+        "signals_caught",
         "state",
         "subject",
         "surge",
@@ -165,6 +197,20 @@ class Referral:
         """When the case last changed worker (continuity is lost for a while)."""
         self.escalations = 0
         """Re-reports while waiting, each of which raised ``raw_score``."""
+        self.contacts_due = 0
+        """Contacts (first and recurring) that fell due so far: made, missed, or late."""
+        self.contacts_on_time = 0
+        """Of those, made on time."""
+        self.handoffs = 0
+        """Changes of worker (a leaver's case transferred)."""
+        self.signals_caught = 0
+        """Signals of the subject caught by a contact on this case."""
+        self.dose_at_close = 0.0
+        """The service dose delivered, read at closure (:mod:`sim.core.service`)."""
+        self.pathway_draw = 1.0
+        """A uniform drawn with the referral, deciding a follow-on case at closure."""
+        self.follow_on = False
+        """Opened by a pathway from another case of the subject, not by a referral."""
         subject.referrals.append(self)
 
     def move(self, state: ReferralState, time: float) -> None:

@@ -48,20 +48,35 @@ class HarmCause(StrEnum):
 class Signal:
     """A warning produced by latent risk.
 
-    ``detect_draw`` and ``rereport_draw`` are uniforms drawn with the signal, so
-    that the first detection attempt and the re-report decision use the same
-    random number in every scenario (common random numbers).
+    ``detect_draw``, ``rereport_draw`` and ``prevent_draw`` are uniforms drawn with the
+    signal, so that the first detection attempt, the re-report decision and whether
+    service prevented it use the same random number in every scenario (common random
+    numbers): service *thins* the candidate signals, it never draws more.
     """
 
-    __slots__ = ("attempts", "caught_at", "detect_draw", "rereport_draw", "subject", "time")
+    __slots__ = (
+        "attempts",
+        "caught_at",
+        "detect_draw",
+        "prevent_draw",
+        "rereport_draw",
+        "subject",
+        "time",
+    )
 
     def __init__(
-        self, subject: Subject, time: float, detect_draw: float, rereport_draw: float
+        self,
+        subject: Subject,
+        time: float,
+        detect_draw: float,
+        rereport_draw: float,
+        prevent_draw: float = 1.0,
     ) -> None:
         self.subject = subject
         self.time = time
         self.detect_draw = detect_draw
         self.rereport_draw = rereport_draw
+        self.prevent_draw = prevent_draw
         self.attempts = 0
         self.caught_at: float | None = None
 

@@ -27,6 +27,7 @@ from .metrics import Metrics
 from .randomness import Purpose, RandomStreams
 from .referral import Referral, ReferralState, Subject
 from .risk import Signal, harm_cause
+from .service import Service
 from .strain import StrainModel
 
 if TYPE_CHECKING:
@@ -61,11 +62,13 @@ class RiskMonitor:
         metrics: Metrics,
         strain: StrainModel,
         careers: Careers,
+        service: Service,
     ) -> None:
         self._env = env
         self._metrics = metrics
         self._strain = strain
         self._careers = careers
+        self._service = service if service.enabled else None
         self._horizon = scenario.horizon_days
         risk = scenario.risk
         self._detection_window = risk.detection_window_days
@@ -89,10 +92,13 @@ class RiskMonitor:
         """Schedule the signals of row ``i`` of ``batch`` that fall inside the run."""
         first = batch.signal_starts[i]
         now, horizon = self._env.now, self._horizon
+        prevent = batch.prevent_draws
         for j in range(first, first + batch.signal_counts[i]):
             time = batch.signal_times[j] + shift
             if now <= time < horizon:
                 signal = Signal(subject, time, batch.detect_draws[j], batch.rereport_draws[j])
+                if prevent is not None:
+                    signal.prevent_draw = prevent[j]
                 subject.signals.append(signal)
                 call_at(self._env, time, self._on_signal, signal)
         subject.signals.sort(key=_signal_time)
@@ -128,21 +134,26 @@ class RiskMonitor:
             signal.attempts += 1
             if draw < probability:
                 signal.caught_at = time
-                self._metrics.catch(time)
+                case.signals_caught += 1
+                self._metrics.catch(time, case.profile.index)
 
     def _on_signal(self, event: simpy.Event) -> None:
         signal: Signal = event.value
         if signal.caught_at is not None:
             signal.subject.signal_ended()
             return
-        now = self._env.now
-        current = signal.subject.current
+        now, subject = self._env.now, signal.subject
+        if self._service is not None and self._service.prevents(subject, signal.prevent_draw, now):
+            subject.signals.remove(signal)  # prevented: it never happens, no contact can see it
+            subject.signal_ended()
+            return
+        current = subject.current
         state = current.state
         with_provider = state is SENT_OUT and now < current.provider_until
         if with_provider and signal.detect_draw < self._external_detection:
             signal.caught_at = now
-            self._metrics.catch(now)
-            signal.subject.signal_ended()
+            self._metrics.catch(now, current.profile.index)
+            subject.signal_ended()
             return
         if signal.rereport_draw < self._rereport_probability:
             if state is WAITING:
@@ -156,8 +167,9 @@ class RiskMonitor:
         subject = signal.subject
         if signal.caught_at is None:
             now = self._env.now
-            self._metrics.harm(now, harm_cause(signal, now))
             current = subject.current
+            self._metrics.harm(now, harm_cause(signal, now), current.profile.index)
+            self._metrics.recurrence.harm(subject)
             if current.state is OPEN:  # secondary trauma for the worker
                 current.worker.strain = self._strain.after_harm(current.worker.strain)
             self._intake.harm(subject.tier)

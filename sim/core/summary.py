@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-__all__ = ["FIGURES", "ReplicationSummary"]
+__all__ = ["CASE_TYPE_FIGURES", "FIGURES", "ReplicationSummary"]
 
 
 def _figure(label: str, unit: str = "", section: str = "") -> Any:
@@ -94,6 +94,7 @@ class ReplicationSummary:
     )
     demand_ratio: float = _figure("Work falling due / hours available", "ratio", "Hours")
     backlog_hours_mean: float = _figure("Overdue work per worker-day", "hours", "Hours")
+    non_case_hours: float = _figure("Hours on administration (non-case time)", "hours", "Hours")
     signals: int = _figure("Risk signals resolved (caught + missed)", "count", "Risk")
     caught: int = _figure("Signals caught (harm prevented)", "count", "Risk")
     missed: int = _figure("Missed risk (harms)", "count", "Risk")
@@ -107,11 +108,43 @@ class ReplicationSummary:
         "Missed risk per 1,000 referrals", "per 1,000", "Risk"
     )
     caught_share: float = _figure("Caught / (caught + missed)", "share", "Risk")
+    prevented: int = _figure("Signals prevented by service", "count", "Risk")
+    signals_in_service: int = _figure(
+        "Candidate signals while the subject received service", "count", "Risk"
+    )
+    prevented_share: float = _figure("Prevented / (prevented + caught + missed)", "share", "Risk")
+    service_dose_mean: float = _figure("Service dose at closure, mean", "share", "Service")
+    follow_on_cases: int = _figure("Follow-on cases opened (pathways)", "count", "Service")
+    reassessments: int = _figure("Reassessments of open cases", "count", "Service")
+    tier_changes: int = _figure("Reassessments that changed the tier", "count", "Service")
+    tiers_lowered: int = _figure("Reassessments that lowered the tier", "count", "Service")
+    rereferred_6m_after_screen_out: float = _figure(
+        "Re-referred within 6 months of a screen-out", "share", "Recurrence"
+    )
+    rereferred_12m_after_screen_out: float = _figure(
+        "Re-referred within 12 months of a screen-out", "share", "Recurrence"
+    )
+    rereferred_6m_after_closure_without_services: float = _figure(
+        "Re-referred within 6 months of a closure without services", "share", "Recurrence"
+    )
+    rereferred_12m_after_closure_without_services: float = _figure(
+        "Re-referred within 12 months of a closure without services", "share", "Recurrence"
+    )
+    rereferred_6m_after_services: float = _figure(
+        "Re-referred within 6 months of a closure after services", "share", "Recurrence"
+    )
+    rereferred_12m_after_services: float = _figure(
+        "Re-referred within 12 months of a closure after services", "share", "Recurrence"
+    )
+    harms_per_subject: float = _figure(
+        "Harms per subject over the risk window", "per subject", "Recurrence"
+    )
     salary_cost: float = _figure("Salaries (staff in post)", "money", "Costs")
     overtime_cost: float = _figure("Overtime", "money", "Costs")
     hiring_cost: float = _figure("Hiring and training", "money", "Costs")
     agency_cost: float = _figure("Agency workers", "money", "Costs")
     external_cost: float = _figure("External providers", "money", "Costs")
+    technology_cost: float = _figure("Technology and administrative support", "money", "Costs")
     total_cost: float = _figure("Total cost", "money", "Costs")
     cost_per_referral: float = _figure("Cost per referral", "money", "Costs")
     cost_per_harm_prevented: float = _figure(
@@ -124,3 +157,29 @@ class ReplicationSummary:
 
 FIGURES: dict[str, dict[str, str]] = {f.name: dict(f.metadata) for f in fields(ReplicationSummary)}
 """Label, unit and section of every summary figure, in report order."""
+
+
+CASE_TYPE_FIGURES: dict[str, dict[str, str]] = {
+    name: FIGURES[name]
+    for name in (
+        "referrals",
+        "screened_out",
+        "follow_on_cases",
+        "cases_closed",
+        "prevented",
+        "caught",
+        "missed",
+        "service_dose_mean",
+        "rereferred_6m_after_screen_out",
+        "rereferred_12m_after_screen_out",
+        "rereferred_6m_after_closure_without_services",
+        "rereferred_12m_after_closure_without_services",
+        "rereferred_6m_after_services",
+        "rereferred_12m_after_services",
+        "harms_per_subject",
+    )
+}
+"""The figures reported by case type (:func:`sim.core.metrics.by_case_type_table`): counts
+of the case type's own referrals, cases and signals (a signal belongs to the case type of
+the referral that caught, prevented or missed it), recurrence after exits from it, and
+harms per subject first referred as it."""

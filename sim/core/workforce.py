@@ -152,6 +152,13 @@ class Worker:
         if self.roster is not None:
             self.roster.load_changed(self)
 
+    def reweigh(self, case: Referral, weight: float) -> None:
+        """A held case's weight changes (a reassessed tier)."""
+        self.load += weight - case.weight
+        case.weight = weight
+        if self.roster is not None:
+            self.roster.load_changed(self)
+
     def release(self, case: Referral) -> None:
         del self.cases[case.id]
         self.load = max(self.load - case.weight, 0.0) if self.cases else 0.0

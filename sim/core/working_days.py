@@ -118,6 +118,10 @@ class WorkingDays:
         )
         self._casework_due = 0.0
         """Case work due across the office at the last working day (for support staff)."""
+        cut = scenario.technology.non_case_cut if scenario.technology is not None else 0.0
+        self.non_case_share = staff.non_case_share * (1.0 - cut)
+        """Share of every caseworker's hours spent on administration, not cases (after the
+        technology lever's cut)."""
         self.days_done = 0
         """Days whose end-of-day readings have been taken."""
         self._max_in_system = max_in_system
@@ -210,6 +214,9 @@ class WorkingDays:
         start = self._workday_start(day)
         workers = [worker for worker in self._roster if worker.accepting]
         hours = sum(w.hours_per_day * careers.productivity(w, start) for w in workers)
+        if self.non_case_share:
+            self._metrics.non_case(start, hours * self.non_case_share)
+            hours *= 1.0 - self.non_case_share
         self._metrics.hours_idle(start, hours, len(workers))
         if self.steady_staff and all(careers.experience(w, start) >= 1.0 for w in workers):
             self._idle_day = (start - day, hours, len(workers))
@@ -256,6 +263,9 @@ class WorkingDays:
             if hours <= _EPS:  # strain has taken every hour: a lost day
                 worker.hours_left = 0.0
                 continue
+            if self.non_case_share:
+                metrics.non_case(now, hours * self.non_case_share)
+                hours *= 1.0 - self.non_case_share
             since = worker.last_day_start
             asked = work_day(
                 worker, day, triage, self, hours=hours, overtime=self._overtime, casework_rate=rate
@@ -287,14 +297,19 @@ class WorkingDays:
         metrics = self._metrics
         if case.contact_first:
             case.first_contact_at = time
+            on_time = time <= case.first_contact_due
             metrics.first_contact(time, case.arrival, case.first_contact_due)
             metrics.contact(time, on_time=None)
         else:
-            metrics.contact(time, on_time=time <= case.contact_due)
+            on_time = time <= case.contact_due
+            metrics.contact(time, on_time=on_time)
+        case.contacts_due += 1
+        case.contacts_on_time += on_time
         schedule_next_contact(case, time)
         self._risk.look_for_signals(case, time)
 
     def on_missed_contacts(self, case: Referral, count: int) -> None:
+        case.contacts_due += count
         self._metrics.contacts_missed_now(self._env.now, count)
 
     def on_casework_done(self, case: Referral, time: float) -> None:
@@ -349,6 +364,7 @@ class WorkingDays:
             len(roster.positions),
             vacancies,
             costs.caseworker_per_day * in_post + costs.other_staff_per_day,
+            costs.technology_per_day,
         )
         mean_caseload = sum(caseloads) / len(caseloads) if caseloads else math.nan
         self._intake.observe_caseload(mean_caseload)
@@ -390,6 +406,6 @@ class WorkingDays:
         metrics.staff_readings(now, len(roster), 0.0, 0, tenure)
         metrics.caseload_readings(now, caseloads, over)
         salaries = costs.caseworker_per_day * len(roster) + costs.other_staff_per_day
-        metrics.positions_day(now, len(roster.positions), 0, salaries)
+        metrics.positions_day(now, len(roster.positions), 0, salaries, costs.technology_per_day)
         # The day's flows (metrics.today) feed only the daily series, which a steady run
         # does not keep: they are not read, so not reset either.

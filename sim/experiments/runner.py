@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..core import guards
 from ..core.model import CaseloadModel, ReplicationOutput
-from ..core.summary import FIGURES, ReplicationSummary
+from ..core.summary import CASE_TYPE_FIGURES, FIGURES, ReplicationSummary
 from ..core.work import TriageRule
 from ..scenario import Scenario, load_scenario
 from .intervals import summarise
@@ -75,6 +75,9 @@ class RunResult:
         Daily readings, with a ``replication`` column (if requested).
     records
         Every referral at the end of the run, with a ``replication`` column (if requested).
+    by_case_type
+        One row per replication and case type: the figures of
+        :data:`~sim.core.summary.CASE_TYPE_FIGURES`.
     """
 
     scenario: Scenario
@@ -83,6 +86,7 @@ class RunResult:
     state_counts: pd.DataFrame
     timeseries: pd.DataFrame | None = None
     records: pd.DataFrame | None = None
+    by_case_type: pd.DataFrame | None = None
 
     def summary(self, level: float = 0.95) -> pd.DataFrame:
         """Mean, ``level`` confidence interval, sd and n of every figure, with labels and units."""
@@ -91,6 +95,17 @@ class RunResult:
         table.insert(1, "unit", [FIGURES[f]["unit"] for f in table.index])
         table.insert(2, "section", [FIGURES[f]["section"] for f in table.index])
         return table
+
+    def summary_by_case_type(self, level: float = 0.95) -> pd.DataFrame:
+        """:meth:`summary` of each figure of :data:`~sim.core.summary.CASE_TYPE_FIGURES`, per
+        case type: one row per (case type, figure)."""
+        tables = []
+        for case_type, rows in self.by_case_type.groupby("case_type", sort=False):
+            table = summarise(rows, list(CASE_TYPE_FIGURES), level)
+            table.insert(0, "case_type", case_type)
+            table.insert(1, "label", [FIGURES[f]["label"] for f in table.index])
+            tables.append(table)
+        return pd.concat(tables)
 
 
 def run(
@@ -126,7 +141,7 @@ def run(
     if count < 1:
         raise ValueError(f"replications: expected at least 1, got {count}")
     seed = scenario.seed if seed is None else seed
-    rows, counts, series, tables = [], [], [], []
+    rows, counts, series, tables, types = [], [], [], [], []
     for replication in range(count):
         output = run_replication(
             scenario,
@@ -139,6 +154,7 @@ def run(
         )
         rows.append({"replication": replication, **output.summary.as_dict()})
         counts.append({"replication": replication, **output.state_counts})
+        types.append(output.by_case_type.assign(replication=replication))
         if output.timeseries is not None:
             series.append(output.timeseries.assign(replication=replication))
         if output.records is not None:
@@ -151,4 +167,5 @@ def run(
         state_counts=pd.DataFrame(counts),
         timeseries=pd.concat(series, ignore_index=True) if series else None,
         records=pd.concat(tables, ignore_index=True) if tables else None,
+        by_case_type=pd.concat(types, ignore_index=True),
     )

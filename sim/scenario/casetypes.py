@@ -35,6 +35,9 @@ __all__ = [
     "ComplexityLevel",
     "Contacts",
     "FirstContact",
+    "Pathway",
+    "Reassessment",
+    "Service",
     "Standard",
     "SurgeWindow",
 ]
@@ -66,7 +69,9 @@ class Arrivals(BaseModel):
     """
 
     model_config = STRICT
-    rate_per_year: PositiveFloat
+    rate_per_year: NonNegativeFloat
+    """Referrals a year; 0 for a case type whose cases only open from another's closure
+    (a pathway)."""
     seasonality: Annotated[list[PositiveFloat], Field(min_length=12, max_length=12)] | None = None
     surges: list[SurgeWindow] = []
 
@@ -164,6 +169,50 @@ class Standard(BaseModel):
         return self
 
 
+class Service(BaseModel):
+    """The help an open case gives: it lowers its subject's risk signal rate.
+
+    At full dose the rate falls by the share ``effect``. The dose is what was delivered
+    against what was due: the share of contacts made on time (first and recurring) and
+    the share of the case work accrued that was done, weighted ``1 - casework_share``
+    and ``casework_share`` (a type with no contacts or no case work counts the other
+    part alone), times ``handoff_factor`` for each change of worker. After closure the
+    reduction reached at closure persists, halving every ``half_life_days`` (``null``:
+    for the rest of the subject's risk window). Where ``evidence_based`` is false the
+    effect is nil: more contact then only means more detection (the reduced-caseload
+    probation trial). docs/model.md, "Service that lowers risk", has the sources.
+    """
+
+    model_config = STRICT
+    effect: Probability
+    evidence_based: bool = True
+    half_life_days: PositiveFloat | None = 180.0
+    casework_share: Probability = 0.5
+    handoff_factor: Probability = 0.75
+
+
+class Pathway(BaseModel):
+    """A follow-on case that a closing case may open for the same subject.
+
+    When a case of this type closes, a case of type ``to`` opens with ``probability``
+    (one number, or one per assessed tier); if a signal was caught during the case,
+    with ``if_caught`` instead (an investigation that finds danger opens services).
+    """
+
+    model_config = STRICT
+    to: Name
+    probability: Probability | dict[Name, Probability]
+    if_caught: Probability | None = None
+
+
+class Reassessment(BaseModel):
+    """Open cases are reassessed every ``every_days``: the assessed tier is drawn again
+    from the subject's current risk (after service) through the screening tool's noise."""
+
+    model_config = STRICT
+    every_days: PositiveFloat
+
+
 class CaseType(BaseModel):
     """One kind of referral: how often it comes, its risk mix and the work it needs.
 
@@ -190,6 +239,9 @@ class CaseType(BaseModel):
     closes_on_schedule: bool = False
     """Close at the end of ``duration`` even with case work left (a court disposition)."""
     standard: Standard | None = None
+    service: Service | None = None
+    pathways: list[Pathway] = []
+    reassessment: Reassessment | None = None
 
     @model_validator(mode="after")
     def _shares(self) -> CaseType:

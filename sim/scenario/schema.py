@@ -27,7 +27,17 @@ from .fields import (
 )
 from .policies import InitialState, Policies
 from .risk import Intake, Risk
-from .workforce import Budget, Caps, Hiring, Strain, Supervision, Support, Turnover, Workforce
+from .workforce import (
+    Budget,
+    Caps,
+    Hiring,
+    Strain,
+    Supervision,
+    Support,
+    Technology,
+    Turnover,
+    Workforce,
+)
 
 __all__ = ["Scenario", "Staffing"]
 
@@ -58,6 +68,7 @@ class Scenario(BaseModel):
     workforce: Workforce
     supervision: Supervision | None = None
     support: Support = Support()
+    technology: Technology | None = None
     strain: Strain | None = None
     turnover: Turnover = Turnover()
     hiring: Hiring = Hiring()
@@ -98,6 +109,16 @@ class Scenario(BaseModel):
                     check_per_tier(
                         getattr(case_type.contacts, field), tiers, (*where, "contacts", field)
                     )
+            self._check_pathways(i, case_type, type_names, tiers)
+        targets = {p.to for ct in self.case_types for p in ct.pathways}
+        for i, case_type in enumerate(self.case_types):
+            if case_type.arrivals.rate_per_year == 0 and case_type.name not in targets:
+                raise FieldIssue(
+                    ("case_types", i, "arrivals", "rate_per_year"),
+                    "expected a rate > 0, or a pathway into this case type from another",
+                )
+        if all(ct.arrivals.rate_per_year == 0 for ct in self.case_types):
+            raise FieldIssue(("case_types",), "expected at least one case type with referrals")
         if isinstance(self.intake.threshold, dict):
             check_keys(self.intake.threshold, type_names, ("intake", "threshold"), "case type")
         high = self.high_risk_tiers
@@ -123,6 +144,26 @@ class Scenario(BaseModel):
         if not any(share > 0 for mix in shares for name, share in mix.items() if name not in high):
             raise FieldIssue(("case_types",), "expected some referrals outside the high-risk tiers")
         return self
+
+    def _check_pathways(
+        self, i: int, case_type: CaseType, type_names: list[str], tiers: list[str]
+    ) -> None:
+        where = ("case_types", i, "pathways")
+        totals = [0.0] * len(tiers)
+        for j, pathway in enumerate(case_type.pathways):
+            if pathway.to not in type_names:
+                raise FieldIssue(
+                    (*where, j, "to"),
+                    f"unknown case type {pathway.to!r}; expected one of {type_names}",
+                )
+            if isinstance(pathway.probability, dict):
+                check_keys(pathway.probability, tiers, (*where, j, "probability"), "tier")
+            for k, share in enumerate(self.per_tier(pathway.probability)):
+                totals[k] += share
+        if any(total > 1.0 + 1e-9 for total in totals):
+            raise FieldIssue(
+                where, f"expected probabilities summing to at most 1 per tier, got {totals}"
+            )
 
     def _check_staffing(self) -> None:
         staff, budget = self.workforce, self.budget

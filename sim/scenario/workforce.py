@@ -29,6 +29,7 @@ __all__ = [
     "Strain",
     "Supervision",
     "Support",
+    "Technology",
     "Turnover",
     "Workforce",
 ]
@@ -68,6 +69,9 @@ class Workforce(BaseModel):
     support_hours_per_day: Annotated[float, Field(gt=0, le=24)] | None = None
     working_days_per_week: Annotated[int, Field(ge=1, le=7)] = 5
     overtime_hours_per_day: Annotated[float, Field(ge=0, le=12)] = 0.0
+    non_case_share: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    """Share of each caseworker's hours that goes to administration, documentation,
+    training and meetings rather than to cases (time studies: docs/workforce.md)."""
 
 
 class Supervision(BaseModel):
@@ -90,6 +94,16 @@ class Support(BaseModel):
 
     model_config = STRICT
     delegable_share: Annotated[float, Field(ge=0, lt=1)] = 0.3
+
+
+class Technology(BaseModel):
+    """A lever that buys hours: technology or administrative support that cuts the
+    non-case share of every caseworker's hours by the share ``non_case_cut``, at
+    ``cost_per_worker_year`` for each caseworker position."""
+
+    model_config = STRICT
+    non_case_cut: Probability
+    cost_per_worker_year: NonNegativeFloat = 0.0
 
 
 class Strain(BaseModel):
