@@ -31,8 +31,26 @@ TURNOVER = {
     "strain": {},
 }
 
+_FAMILY = small_office_data()["case_types"][0]
+PATHWAYS = {
+    # investigations that open ongoing, reassessed service cases for the same subject
+    "case_types": [
+        {**_FAMILY, "pathways": [{"to": "ongoing", "probability": 0.4, "if_caught": 0.9}]},
+        {
+            **_FAMILY,
+            "name": "ongoing",
+            "arrivals": {"rate_per_year": 0.0},
+            "service": {"effect": 0.5, "half_life_days": 30.0},
+            "reassessment": {"every_days": 20.0},
+        },
+    ],
+    "workforce.caseworkers": 4,
+}
+
 VARIANTS = {
     "wait": {},
+    "pathways": PATHWAYS,
+    "pathways_turnover": {**PATHWAYS, **TURNOVER, "caps.overflow": "over_cap"},
     "over_cap": {"caps.overflow": "over_cap", "workforce.caseworkers": 3},
     "external": {
         "caps.overflow": "external",
@@ -115,7 +133,9 @@ def check_books(model: CaseloadModel, until: float) -> None:
         if r.state is ReferralState.CLOSED:
             assert r.closed_at >= r.assigned_at >= r.arrival - 1e-9
 
-    first_reports = sum(1 for r in referrals if not (r.rereferral or r.initial or r.surge))
+    first_reports = sum(
+        1 for r in referrals if not (r.rereferral or r.initial or r.surge or r.follow_on)
+    )
     scenario = model.scenario
     expected = arrivals_before(scenario, model.streams.seed, model.streams.replication, until)
     assert first_reports == expected, "an arrival went missing or was counted twice"
@@ -138,7 +158,8 @@ def test_every_referral_is_in_exactly_one_state(variant, seed, replication, unti
     assert sum(counts.values()) == len(model.referrals)
     summary = output.summary
     # With no warm-up, the summary's intake counts are the referrals' own.
-    first = [r for r in model.referrals if not r.initial]
+    first = [r for r in model.referrals if not (r.initial or r.follow_on)]
+    assert summary.follow_on_cases == sum(r.follow_on for r in model.referrals)
     assert summary.referrals == sum(not r.rereferral for r in first)
     assert summary.rereferrals == sum(r.rereferral for r in first)
     screened_out = sum(r.history[0][1] is ReferralState.SCREENED_OUT for r in first)

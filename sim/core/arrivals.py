@@ -122,7 +122,7 @@ class AttributeSampler:
         self._signal_time = streams.generator(signals, key, 11)
         self._detect = streams.generator(signals, key, 12)
         self._rereport = streams.generator(signals, key, 13)
-        self._prevent = streams.generator(signals, key, 14) if profile.service_effect > 0 else None
+        self._prevent = streams.generator(signals, key, 14) if profile.thinned else None
         self._pathway = streams.generator(attributes, key, 4) if profile.pathways else None
 
     def draw(self, times: np.ndarray) -> ReferralDraws:

@@ -65,6 +65,10 @@ class CaseProfile:
     """The type is a service case (it has a ``service`` block), effective or not."""
     pathways: tuple[PathwayRule, ...] = ()
     reassess_every: float | None = None
+    thinned: bool = False
+    """Some case type of the scenario has a service effect: every candidate signal of this
+    type's subjects carries a uniform for its prevention (the subject may be served by a
+    case of another type, through a pathway)."""
 
     @property
     def rate_per_year(self) -> float:
@@ -81,6 +85,7 @@ def build_profiles(scenario: Scenario) -> list[CaseProfile]:
     signal_rates = np.array([tier.signals_per_year for tier in scenario.risk.tiers]) / DAYS_PER_YEAR
 
     names = [ct.name for ct in scenario.case_types]
+    thinned = any(_effect(spec) > 0 for spec in scenario.case_types)
     profiles = []
     for index, (spec, mix) in enumerate(zip(scenario.case_types, mixes, strict=True)):
         has_both = mix[np.array(high)].sum() > 0 and mix[~np.array(high)].sum() > 0
@@ -126,6 +131,7 @@ def build_profiles(scenario: Scenario) -> list[CaseProfile]:
                     for pathway in spec.pathways
                 ),
                 reassess_every=spec.reassessment.every_days if spec.reassessment else None,
+                thinned=thinned,
             )
         )
     return profiles

@@ -29,7 +29,6 @@ from .arrivals import ArrivalProcess, AttributeSampler, ReferralBatch
 from .casetypes import CaseProfile
 from .clock import call_at
 from .metrics import Metrics
-from .pathways import rotated
 from .policies import IntakePolicy
 from .randomness import Purpose, RandomStreams
 from .recurrence import SCREENED_OUT as LEFT_SCREENED_OUT
@@ -196,7 +195,10 @@ class IntakeDesk:
             duration=previous.duration,
             rereferral=True,
         )
-        referral.pathway_draw = rotated(previous.pathway_draw)
+        if previous.profile.pathways:  # its own uniform for a follow-on case at closure
+            referral.pathway_draw = self._streams.uniform(
+                Purpose.PATHWAYS, referral.subject.id, referral.subject.opened
+            )
         self.receive(referral)
 
     # ------------------------------------------------------------------ intake policy

@@ -5,8 +5,10 @@ a probation term. A case type's ``pathways`` give, per assessed tier, the probab
 that its closure opens a case of another type (or ``if_caught`` when a signal was
 caught during the case). The decision reads a uniform drawn with the referral when it
 was born (``Referral.pathway_draw``), so the same referral makes the same choice at any
-staffing level (common random numbers); a re-referral or a follow-on case reuses its
-predecessor's uniform, rotated by the golden ratio (still uniform, still common).
+staffing level (common random numbers); a re-referral or a follow-on case, which exists
+in some scenarios and not in others, gets a uniform keyed by its subject and how many
+referrals and cases the subject has had (:meth:`~sim.core.randomness.RandomStreams.uniform`):
+independent of its predecessor's, and the same wherever the same case exists.
 
 A follow-on case is not a referral: it is not screened and not counted among
 referrals; it opens at once (its own first-contact deadline by the assessed tier it
@@ -33,15 +35,7 @@ from .register import ReferralRegister
 if TYPE_CHECKING:
     from .caseload import Caseload
 
-__all__ = ["GOLDEN", "Pathways", "rotated"]
-
-GOLDEN = 0.6180339887498949
-"""The golden ratio's fractional part: rotating a uniform by it gives another uniform."""
-
-
-def rotated(draw: float) -> float:
-    """A successor's uniform, from its predecessor's."""
-    return (draw + GOLDEN) % 1.0
+__all__ = ["Pathways"]
 
 
 class Pathways:
@@ -69,6 +63,7 @@ class Pathways:
         self._register = register
         self._profiles = profiles
         targets = {rule.target for profile in profiles for rule in profile.pathways}
+        self._streams = streams
         self._draws = {
             target: streams.generator(Purpose.PATHWAYS, profiles[target].key)
             for target in sorted(targets)
@@ -120,7 +115,9 @@ class Pathways:
             duration,
         )
         case.follow_on = True
-        case.pathway_draw = rotated(previous.pathway_draw)
+        case.pathway_draw = self._streams.uniform(
+            Purpose.PATHWAYS, case.subject.id, case.subject.opened
+        )
         previous.subject.referred_again()
         self._register.keep(case)
         self._metrics.follow_on(now, profile.index)

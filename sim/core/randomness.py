@@ -54,3 +54,15 @@ class RandomStreams:
             self.seed, spawn_key=(self.replication, int(purpose), *key)
         )
         return np.random.Generator(np.random.PCG64(sequence))
+
+    def uniform(self, purpose: Purpose, *key: int) -> float:
+        """One uniform in [0, 1) for ``purpose`` and ``key``, the same in every scenario.
+
+        For decisions about things that exist in some scenarios and not others (a
+        re-referral, a follow-on case): keyed by who they are about, not by when they
+        happen, so they stay common random numbers.
+        """
+        sequence = np.random.SeedSequence(
+            self.seed, spawn_key=(self.replication, int(purpose), *key)
+        )
+        return float(sequence.generate_state(1, np.uint64)[0] >> np.uint64(11)) * 2.0**-53

@@ -79,7 +79,11 @@ class Reassessment:
         now, profile = self._env.now, case.profile
         rates = profile.signal_rates
         latent = case.subject.tier
-        current = rates[latent] * (1.0 - self._service.reduction_for(case.subject, now))
+        service = self._service
+        # the case's own help, or an earlier case's if it persists and is stronger (a
+        # subject's earlier referrals are kept only while one of its signals is pending)
+        reduction = max(service.reduction(case, now), service.reduction_for(case.subject, now))
+        current = rates[latent] * (1.0 - reduction)
         position = _position(current, rates, latent)
         screening = profile.screening
         raw = screening.separation * position + float(self._noise[profile.index].standard_normal())

@@ -48,6 +48,7 @@ class Subject:
         "exit_time",
         "exit_type",
         "id",
+        "opened",
         "origin_day",
         "origin_type",
         "pending",
@@ -63,6 +64,8 @@ class Subject:
         self.referrals: list[Referral] = []
         self.pending = 0
         """Signals that have not yet ended (been prevented, caught, or become harm)."""
+        self.opened = 0
+        """Referrals and follow-on cases about this subject so far."""
         self.origin_type = -1
         """The case type of the subject's first referral (-1: not a counted first referral)."""
         self.origin_day = 0
@@ -212,6 +215,7 @@ class Referral:
         self.follow_on = False
         """Opened by a pathway from another case of the subject, not by a referral."""
         subject.referrals.append(self)
+        subject.opened += 1
 
     def move(self, state: ReferralState, time: float) -> None:
         """Change state, recording the change."""

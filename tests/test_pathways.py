@@ -1,0 +1,236 @@
+"""Case pathways, reassessment, non-case time and the recurrence figures, each against its
+definition: shares by tier within their binomial intervals, reassessments on schedule,
+hours exactly scaled, recurrence recomputed from the per-referral records."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import merge, small_office_data
+from scipy import stats
+
+import sim
+from sim.core.model import CaseloadModel
+
+SEEDS = [1, 2, 3, 4, 5]
+PROBABILITY = {"low": 0.1, "medium": 0.3, "high": 0.6}
+
+
+def two_step_office(**changes) -> sim.Scenario:
+    """Investigations that open ongoing cases (a type with no referrals of its own)."""
+    data = small_office_data(
+        **{
+            "horizon_days": 700.0,
+            "warmup_days": 0.0,
+            "workforce.caseworkers": 10,
+            "caps.count": 30,
+            "case_types.0.name": "investigation",
+            "case_types.0.duration": {"distribution": "fixed", "value": 20.0},
+            "case_types.0.closes_on_schedule": True,
+        }
+    )
+    ongoing = {
+        **data["case_types"][0],
+        "name": "ongoing",
+        "arrivals": {"rate_per_year": 0.0},
+        "duration": {"distribution": "lognormal", "mean": 90.0, "sd": 30.0},
+        "closes_on_schedule": False,
+        "service": {"effect": 0.3},
+    }
+    data["case_types"][0]["pathways"] = [{"to": "ongoing", "probability": PROBABILITY}]
+    data["case_types"].append(ongoing)
+    return sim.validate_scenario(merge(data, changes))
+
+
+def closures_and_follow_ons(records: pd.DataFrame) -> pd.DataFrame:
+    """Each closed investigation, its assessed tier, and whether a follow-on case opened."""
+    follow = records[records.follow_on]
+    opened = set(zip(follow.subject, follow.arrival, strict=True))
+    closed = records[(records.case_type == "investigation") & (records.state == "closed")]
+    return closed.assign(
+        followed=[(s, t) in opened for s, t in zip(closed.subject, closed.closed_at, strict=True)]
+    )
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_share_of_closures_opening_a_follow_on_case_is_its_probability_by_tier(seed):
+    """99% Clopper-Pearson interval per tier and seed (15 intervals: a false alarm in about
+    14% of runs of the whole file would be too many, so the level per interval is 99.9%);
+    the power check: each interval excludes the probability +/- 0.15."""
+    output = sim.run_replication(two_step_office(), 0, seed, records=True)
+    table = closures_and_follow_ons(output.records)
+    tiers = ["low", "medium", "high"]
+    for tier, rows in table.groupby("assessed_tier"):
+        expected = PROBABILITY[tiers[tier]]
+        followed = int(rows.followed.sum())
+        interval = stats.binomtest(followed, len(rows)).proportion_ci(0.999)
+        assert interval.low <= expected <= interval.high, (tier, followed, len(rows))
+        assert interval.high - interval.low < 0.3, "too few closures to tell"
+    assert output.summary.follow_on_cases == int(table.followed.sum())
+
+
+def test_a_caught_signal_opens_services_with_if_caught():
+    scenario = two_step_office(
+        **{"case_types.0.pathways": [{"to": "ongoing", "probability": 0.0, "if_caught": 1.0}]}
+    )
+    model = CaseloadModel(scenario, seed=2, records=True)
+    output = model.run()
+    table = closures_and_follow_ons(output.records)
+    caught = {r.id for r in model.referrals if r.signals_caught > 0}
+    assert table[table.id.isin(caught)].followed.all()
+    assert not table[~table.id.isin(caught)].followed.any()
+    assert len(caught) > 20
+
+
+def test_follow_on_cases_are_not_referrals_and_carry_the_assessment():
+    output = sim.run_replication(two_step_office(), 0, 3, records=True)
+    records = output.records
+    follow = records[records.follow_on]
+    assert len(follow) > 50 and (follow.case_type == "ongoing").all()
+    # subjects first referred as investigations are served, and helped, as ongoing cases
+    assert output.summary.prevented > 0
+    assert not follow.rereferral.any()
+    first = records[~records.follow_on & ~records.rereferral]
+    assert output.summary.referrals == len(first)
+    previous = records[records.case_type == "investigation"].set_index(["subject", "closed_at"])
+    for row in follow.itertuples():
+        assert previous.loc[(row.subject, row.arrival)].assessed_tier == row.assessed_tier
+
+
+def test_a_type_with_no_referrals_must_be_a_pathway_target():
+    data = small_office_data(**{"case_types.0.arrivals.rate_per_year": 0.0})
+    with pytest.raises(sim.ScenarioError, match="a pathway into this case type"):
+        sim.validate_scenario(data)
+    bad = small_office_data(**{"case_types.0.pathways": [{"to": "nowhere", "probability": 0.1}]})
+    with pytest.raises(sim.ScenarioError, match="unknown case type 'nowhere'"):
+        sim.validate_scenario(bad)
+    too_much = small_office_data(
+        **{
+            "case_types.0.pathways": [
+                {"to": "family", "probability": 0.6},
+                {"to": "family", "probability": 0.6},
+            ]
+        }
+    )
+    with pytest.raises(sim.ScenarioError, match="at most 1 per tier"):
+        sim.validate_scenario(too_much)
+
+
+# ---------------------------------------------------------------- reassessment
+
+
+def test_reassessments_happen_on_schedule():
+    """With no warm-up, no turnover and ample room, each case is reassessed at
+    assignment + k, + 2k, ... while open: the count is the sum of whole periods open."""
+    every = 25.0
+    scenario = two_step_office(**{"case_types.0.reassessment": {"every_days": every}})
+    output = sim.run_replication(scenario, 0, 4, records=True)
+    records = output.records
+    cases = records[records.case_type == "investigation"].dropna(subset=["assigned_at"])
+    end = scenario.horizon_days
+    until = cases.closed_at.fillna(end).clip(upper=end)
+    expected = int(np.floor((until - cases.assigned_at) / every - 1e-12).clip(lower=0).sum())
+    assert output.summary.reassessments == expected
+    assert expected == 0  # investigations last 20 days: never reassessed
+    scenario = two_step_office(**{"case_types.1.reassessment": {"every_days": every}})
+    output = sim.run_replication(scenario, 0, 4, records=True)
+    records = output.records
+    cases = records[records.case_type == "ongoing"].dropna(subset=["assigned_at"])
+    until = cases.closed_at.fillna(end).clip(upper=end)
+    expected = int(np.floor((until - cases.assigned_at) / every - 1e-12).clip(lower=0).sum())
+    assert expected > 100
+    assert output.summary.reassessments == expected
+
+
+def test_with_a_strong_effect_high_tiers_drain():
+    """Reassessed against the risk left after service, the open cases assessed high at the
+    end are fewer when service works than when it does not: the same cases on the same
+    five seeds (about 600 of them), so the difference is paired.
+
+    Fresh screening noise at each reassessment keeps some low-risk subjects assessed high
+    (the tool's AUC is 0.7); the working service brings the high share from about 28% to
+    the share of low-risk subjects assessed high, about 15%. The margin, 0.05, is about
+    two standard errors of the pooled difference below its size.
+    """
+    strong = {
+        "case_types.1.reassessment": {"every_days": 30.0},
+        "case_types.1.service": {"effect": 0.95, "half_life_days": None},
+        "case_types.1.duration": {"distribution": "fixed", "value": 400.0},
+    }
+    none = {**strong, "case_types.1.service": {"effect": 0.95, "evidence_based": False}}
+    high = {"worked": [], "idle": []}
+    for seed in SEEDS:
+        for label, changes in (("worked", strong), ("idle", none)):
+            output = sim.run_replication(two_step_office(**changes), 0, seed, records=True)
+            records = output.records
+            still_open = records[(records.case_type == "ongoing") & (records.state == "open")]
+            high[label].extend((still_open.assessed_tier == 2).tolist())
+            assert output.summary.reassessments > 500
+    assert len(high["worked"]) == len(high["idle"]) > 500
+    assert np.mean(high["worked"]) < np.mean(high["idle"]) - 0.05
+
+
+# ---------------------------------------------------------------- non-case time
+
+
+def steady_office(**changes) -> sim.Scenario:
+    """The tests' small office: no strain and no turnover, so worker-days repeat exactly."""
+    return sim.validate_scenario(small_office_data(**changes))
+
+
+@pytest.mark.parametrize("share", [0.2, 0.45])
+def test_hours_available_for_cases_are_hours_times_one_minus_the_share(share):
+    full = sim.run_replication(steady_office(), 0, 1).summary
+    part = sim.run_replication(steady_office(**{"workforce.non_case_share": share}), 0, 1).summary
+    assert part.hours_available == pytest.approx(full.hours_available * (1 - share), rel=1e-12)
+    assert part.non_case_hours == pytest.approx(full.hours_available * share, rel=1e-12)
+    assert full.non_case_hours == 0.0
+
+
+def test_technology_buys_back_non_case_time_at_its_cost():
+    changes = {"workforce.non_case_share": 0.4}
+    tech = {"technology": {"non_case_cut": 0.5, "cost_per_worker_year": 3650.0}}
+    full = sim.run_replication(steady_office(), 0, 1).summary
+    bought = sim.run_replication(steady_office(**changes, **tech), 0, 1).summary
+    assert bought.hours_available == pytest.approx(full.hours_available * 0.8, rel=1e-12)
+    positions = 6  # small_office_data's caseworkers
+    # 10 a day per position, over the days read inside the window
+    assert bought.technology_cost == pytest.approx(10.0 * positions * bought.window_days)
+    assert bought.total_cost == pytest.approx(
+        bought.salary_cost + bought.overtime_cost + bought.hiring_cost + bought.technology_cost
+    )
+
+
+# ---------------------------------------------------------------- recurrence
+
+
+def test_rereferral_after_a_screen_out_is_its_definition_on_the_records():
+    """Recomputed from the per-referral records: a first referral screened out on a day in
+    the window whose 6 (12) months end before the run does, and the subject's next
+    referral (a re-referral) within 182.5 (365) days."""
+    scenario = steady_office(
+        **{"horizon_days": 900.0, "warmup_days": 100.0, "risk.rereport_probability": 0.6}
+    )
+    output = sim.run_replication(scenario, 0, 2, records=True)
+    records = output.records.sort_values(["subject", "arrival", "id"])
+    end = scenario.horizon_days
+    for window, days in (("6m", 182.5), ("12m", 365.0)):
+        exits = returns = 0
+        for _, rows in records.groupby("subject"):
+            rows = rows.reset_index(drop=True)
+            for i, row in rows.iterrows():
+                if row.state != "screened_out" or row.follow_on:
+                    continue
+                day = math.floor(row.arrival)
+                if day < scenario.warmup_days or day + 1 + days > end:
+                    continue
+                exits += 1
+                later = rows.iloc[i + 1 :]
+                if len(later) and later.iloc[0].rereferral:
+                    returns += later.iloc[0].arrival - row.arrival <= days
+        figure = getattr(output.summary, f"rereferred_{window}_after_screen_out")
+        assert exits > 100
+        assert figure == pytest.approx(returns / exits, abs=1e-12)
