@@ -1,9 +1,11 @@
 """Risk signals, their detection, and the cause of every harm.
 
-Latent risk produces signals at random times over a risk window after the
-subject's first referral. A signal turns into harm ``detection_window_days``
-after it occurs unless a contact inside that window detects it. Every signal
-therefore ends exactly one way: caught, or harm with one cause:
+Latent risk produces candidate signals at random times over a risk window after
+the subject's first referral. Service in force may prevent a candidate (it never
+happens: :mod:`sim.core.service`). A signal that happens turns into harm
+``detection_window_days`` after it occurs unless a contact inside that window
+detects it. Every candidate therefore ends exactly one way: prevented, caught, or
+harm with one cause:
 
 ==============  ==============================================================
 screened_out    the referral was never opened
