@@ -154,9 +154,9 @@ def test_every_candidate_signal_is_prevented_caught_or_missed_exactly_once():
         seen.update((id(signal), signal) for signal in subject.signals)
 
     def signal_event(event):
-        before = model.metrics.prevented
+        before = model.metrics.outcomes.prevented
         on_signal(event)
-        if model.metrics.prevented > before:
+        if model.metrics.outcomes.prevented > before:
             prevented.add(id(event.value))
 
     def harm_event(event):

@@ -159,12 +159,12 @@ class IntakeDesk:
                 now, rereferral=referral.rereferral, screened_in=screened_in, case_type=index
             )
             if referral.rereferral:
-                metrics.recurrence.came_back(referral.subject, now)
+                metrics.outcomes.recurrence.came_back(referral.subject, now)
             else:
-                metrics.recurrence.first_referral(referral.subject, index, now)
+                metrics.outcomes.recurrence.first_referral(referral.subject, index, now)
         if not screened_in:
             self._register.move(referral, SCREENED_OUT)
-            metrics.recurrence.left(referral.subject, LEFT_SCREENED_OUT, index, now)
+            metrics.outcomes.recurrence.left(referral.subject, LEFT_SCREENED_OUT, index, now)
             return
         self._caseload.open(referral)
 

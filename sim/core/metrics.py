@@ -21,21 +21,13 @@ from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 
 from .accumulators import LogHistogram, TimeWeighted
-from .recurrence import (
-    AFTER_SERVICES,
-    EXIT_NAMES,
-    SCREENED_OUT,
-    WINDOWS,
-    WITHOUT_SERVICES,
-    RecurrenceLog,
-)
+from .outcome_metrics import OutcomeMetrics
 from .risk import HarmCause
-from .summary import CASE_TYPE_FIGURES, ReplicationSummary
+from .summary import ReplicationSummary
 
-__all__ = ["Metrics", "by_case_type_table"]
+__all__ = ["Metrics"]
 
 
 def _share(part: float, whole: float) -> float:
@@ -65,17 +57,15 @@ class Metrics:
         risk_windows: Sequence[float] | None = None,
     ) -> None:
         self.warmup = warmup
-        self.case_types = list(case_types)
-        count = len(self.case_types)
-        self.by_type: dict[str, list[float]] = {
-            name: [0] * count
-            for name in (
-                *("referrals", "screened_out", "follow_on_cases", "cases_closed"),
-                *("prevented", "caught", "missed", "dose_total", "doses"),
-            )
-        }
-        """Counters by case type (index), in the window."""
-        self.recurrence = RecurrenceLog(warmup, risk_windows or [math.inf] * count)
+        self.outcomes = OutcomeMetrics(warmup, case_types, risk_windows)
+        """Service, pathways, reassessment, recurrence, and counters by case type."""
+        by_type = self.outcomes.by_type
+        self._referrals_by_type, self._screened_out_by_type = (
+            by_type["referrals"],
+            by_type["screened_out"],
+        )
+        self._caught_by_type, self._missed_by_type = by_type["caught"], by_type["missed"]
+        self._closed_by_type = by_type["cases_closed"]
         self.referrals = 0
         self.rereferrals = 0
         self.screened_in = 0
@@ -129,14 +119,6 @@ class Metrics:
         self.waiting = TimeWeighted(warmup)
         self.threshold = TimeWeighted(warmup)
         self.open_cases = TimeWeighted(warmup)
-        self.prevented = 0
-        self.signals_in_service = 0
-        self.service_doses = 0
-        self.service_dose_total = 0.0
-        self.follow_on_cases = 0
-        self.reassessments = 0
-        self.tier_changes = 0
-        self.tiers_lowered = 0
         self.non_case_hours = 0.0
         self.technology_cost = 0.0
         self.today = dict.fromkeys(self.DAILY_COLUMNS, 0)
@@ -155,12 +137,12 @@ class Metrics:
             self.rereferrals += 1
         else:
             self.referrals += 1
-            self.by_type["referrals"][case_type] += 1
+            self._referrals_by_type[case_type] += 1
         if screened_in:
             self.screened_in += 1
         else:
             self.screened_out += 1
-            self.by_type["screened_out"][case_type] += 1
+            self._screened_out_by_type[case_type] += 1
 
     def sent(self, time: float, cost: float) -> None:
         """A case sent to an external provider at ``cost``."""
@@ -214,7 +196,7 @@ class Metrics:
         self.today["closed"] += 1
         if time >= self.warmup:
             self.cases_closed += 1
-            self.by_type["cases_closed"][case_type] += 1
+            self._closed_by_type[case_type] += 1
             self.case_durations += time - assigned_at
             self.cases_closed_late += time > planned_close + 1e-9
             if work_left > 1e-9:
@@ -225,45 +207,13 @@ class Metrics:
         self.today["caught"] += 1
         if time >= self.warmup:
             self.caught += 1
-            self.by_type["caught"][case_type] += 1
+            self._caught_by_type[case_type] += 1
 
     def harm(self, time: float, cause: HarmCause, case_type: int = 0) -> None:
         self.today["missed"] += 1
         if time >= self.warmup:
             self.missed[cause] += 1
-            self.by_type["missed"][case_type] += 1
-
-    def signal_in_service(self, time: float) -> None:
-        """A candidate signal while its subject receives service (prevented or not)."""
-        if time >= self.warmup:
-            self.signals_in_service += 1
-
-    def prevent(self, time: float, case_type: int) -> None:
-        """A candidate signal that service prevented (it never happens)."""
-        self.today["prevented"] += 1
-        if time >= self.warmup:
-            self.prevented += 1
-            self.by_type["prevented"][case_type] += 1
-
-    def service_dose(self, time: float, dose: float, case_type: int) -> None:
-        """The dose a case with service received, read at its closure."""
-        if time >= self.warmup:
-            self.service_doses += 1
-            self.service_dose_total += dose
-            self.by_type["doses"][case_type] += 1
-            self.by_type["dose_total"][case_type] += dose
-
-    def follow_on(self, time: float, case_type: int) -> None:
-        """A follow-on case of ``case_type`` opened by a pathway."""
-        if time >= self.warmup:
-            self.follow_on_cases += 1
-            self.by_type["follow_on_cases"][case_type] += 1
-
-    def reassessment(self, time: float, old_tier: int, new_tier: int) -> None:
-        if time >= self.warmup:
-            self.reassessments += 1
-            self.tier_changes += new_tier != old_tier
-            self.tiers_lowered += new_tier < old_tier
+            self._missed_by_type[case_type] += 1
 
     def non_case(self, time: float, hours: float) -> None:
         """Hours a caseworker spent on administration rather than cases."""
@@ -361,6 +311,7 @@ class Metrics:
     def end_of_day(self) -> dict[str, int]:
         """The day's flows (for the time series), resetting them."""
         flows, self.today = self.today, dict.fromkeys(self.DAILY_COLUMNS, 0)
+        flows["prevented"], self.outcomes.prevented_today = self.outcomes.prevented_today, 0
         return flows
 
     # ---- summary ------------------------------------------------------------------------
@@ -389,7 +340,6 @@ class Metrics:
             + self.external_cost
             + self.technology_cost
         )
-        recurrence = self.recurrence
         days = window if window > 0 else math.nan
         return ReplicationSummary(
             window_days=window,
@@ -464,22 +414,7 @@ class Metrics:
             missed_after_closure=self.missed[HarmCause.AFTER_CLOSURE],
             missed_per_1000_referrals=_share(1000.0 * missed, self.referrals),
             caught_share=_share(self.caught, self.caught + missed),
-            prevented=self.prevented,
-            signals_in_service=self.signals_in_service,
-            prevented_share=_share(self.prevented, self.prevented + self.caught + missed),
-            service_dose_mean=_share(self.service_dose_total, self.service_doses),
-            follow_on_cases=self.follow_on_cases,
-            reassessments=self.reassessments,
-            tier_changes=self.tier_changes,
-            tiers_lowered=self.tiers_lowered,
-            **{
-                f"rereferred_{window}_after_{EXIT_NAMES[kind]}": recurrence.rereferral_share(
-                    kind, window, end
-                )
-                for kind in (SCREENED_OUT, WITHOUT_SERVICES, AFTER_SERVICES)
-                for window in WINDOWS
-            },
-            harms_per_subject=recurrence.harms_per_subject(end),
+            **self.outcomes.figures(end, self.caught, missed),
             salary_cost=self.salary_cost,
             overtime_cost=self.overtime_cost,
             hiring_cost=self.hiring_cost,
@@ -490,27 +425,6 @@ class Metrics:
             cost_per_referral=_share(total_cost, self.referrals),
             cost_per_harm_prevented=_share(total_cost, self.caught),
         )
-
-
-def by_case_type_table(metrics: Metrics, end: float) -> pd.DataFrame:
-    """The figures of :data:`~sim.core.summary.CASE_TYPE_FIGURES`, one row per case type."""
-    counts, recurrence = metrics.by_type, metrics.recurrence
-    rows = []
-    for index, name in enumerate(metrics.case_types):
-        row: dict[str, object] = {"case_type": name}
-        for figure in ("referrals", "screened_out", "follow_on_cases", "cases_closed"):
-            row[figure] = counts[figure][index]
-        for figure in ("prevented", "caught", "missed"):
-            row[figure] = counts[figure][index]
-        row["service_dose_mean"] = _share(counts["dose_total"][index], counts["doses"][index])
-        for kind in (SCREENED_OUT, WITHOUT_SERVICES, AFTER_SERVICES):
-            for window in WINDOWS:
-                row[f"rereferred_{window}_after_{EXIT_NAMES[kind]}"] = recurrence.rereferral_share(
-                    kind, window, end, index
-                )
-        row["harms_per_subject"] = recurrence.harms_per_subject(end, index)
-        rows.append(row)
-    return pd.DataFrame(rows, columns=["case_type", *CASE_TYPE_FIGURES])
 
 
 def _weighted_percentile(values: np.ndarray, weights: np.ndarray, q: float) -> float:

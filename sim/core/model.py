@@ -46,7 +46,7 @@ from .casetypes import CaseProfile, build_profiles
 from .costs import CostRates
 from .initial_state import open_initial_caseload
 from .intake_desk import IntakeDesk
-from .metrics import Metrics, by_case_type_table
+from .metrics import Metrics
 from .pathways import Pathways
 from .randomness import RandomStreams
 from .reassessment import Reassessment
@@ -212,5 +212,5 @@ class CaseloadModel:
             state_counts={state.value: self.state_counts[state] for state in ReferralState},
             timeseries=pd.DataFrame(timeseries) if timeseries is not None else None,
             records=records_table(self.referrals) if self.referrals is not None else None,
-            by_case_type=by_case_type_table(self.metrics, end),
+            by_case_type=self.metrics.outcomes.by_case_type(end),
         )

@@ -81,7 +81,9 @@ class Pathways:
             self._open(case, self._profiles[target])
             return
         kind = AFTER_SERVICES if case.profile.provides_services else WITHOUT_SERVICES
-        self._metrics.recurrence.left(case.subject, kind, case.profile.index, self._env.now)
+        self._metrics.outcomes.recurrence.left(
+            case.subject, kind, case.profile.index, self._env.now
+        )
 
     def _follow_on(self, case: Referral) -> int | None:
         """The case type the closure opens a case of, if any."""
@@ -120,5 +122,5 @@ class Pathways:
         )
         previous.subject.referred_again()
         self._register.keep(case)
-        self._metrics.follow_on(now, profile.index)
+        self._metrics.outcomes.follow_on(now, profile.index)
         self._caseload.open(case)

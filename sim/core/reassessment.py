@@ -88,7 +88,7 @@ class Reassessment:
         screening = profile.screening
         raw = screening.separation * position + float(self._noise[profile.index].standard_normal())
         tier = screening.assessed_tier(screening.percentile(raw))
-        self._metrics.reassessment(now, case.tier, tier)
+        self._metrics.outcomes.reassessment(now, case.tier, tier)
         if tier != case.tier:
             case.tier = tier
             case.worker.reweigh(case, profile.case_weights[tier][case.complexity])

@@ -169,7 +169,7 @@ class RiskMonitor:
             now = self._env.now
             current = subject.current
             self._metrics.harm(now, harm_cause(signal, now), current.profile.index)
-            self._metrics.recurrence.harm(subject)
+            self._metrics.outcomes.recurrence.harm(subject)
             if current.state is OPEN:  # secondary trauma for the worker
                 current.worker.strain = self._strain.after_harm(current.worker.strain)
             self._intake.harm(subject.tier)

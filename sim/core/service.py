@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from ..scenario import Scenario
 from .metrics import Metrics
+from .outcome_metrics import OutcomeMetrics
 from .referral import Referral, ReferralState, Subject
 from .work import casework_accrued
 
@@ -54,7 +55,7 @@ class Service:
     """
 
     def __init__(self, scenario: Scenario, metrics: Metrics) -> None:
-        self._metrics = metrics
+        self._metrics: OutcomeMetrics = metrics.outcomes
         self._settings = []
         for case_type in scenario.case_types:
             service = case_type.service

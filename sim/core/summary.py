@@ -179,7 +179,8 @@ CASE_TYPE_FIGURES: dict[str, dict[str, str]] = {
         "harms_per_subject",
     )
 }
-"""The figures reported by case type (:func:`sim.core.metrics.by_case_type_table`): counts
-of the case type's own referrals, cases and signals (a signal belongs to the case type of
-the referral that caught, prevented or missed it), recurrence after exits from it, and
-harms per subject first referred as it."""
+"""The figures reported by case type
+(:meth:`sim.core.outcome_metrics.OutcomeMetrics.by_case_type`): counts of the case type's own
+referrals, cases and signals (a signal belongs to the case type of the referral that caught,
+prevented or missed it), recurrence after exits from it, and harms per subject first referred
+as it."""
