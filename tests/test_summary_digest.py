@@ -2,7 +2,8 @@
 
 The figures of two replications of each shipped scenario (and of variants that switch on
 what the shipped files leave off: the scandal policy, adaptive gatekeeping, other overflow
-policies, an initial caseload, other triage rules), the daily series of one replication and
+policies, an initial caseload, other triage rules, service, pathways, reassessment, non-case
+time), the daily series of one replication and
 the per-referral records of ``minimal.yaml`` are stored, to the last bit (``float.hex``), in
 ``tests/digests/summaries.json``. A refactoring must reproduce them exactly; a change that is
 meant to change figures regenerates the file in the same commit, saying why:
@@ -64,6 +65,26 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
             "case_types.0.contacts": None,
             "case_types.0.first_contact": None,
             "case_types.0.work_hours": 0.0,
+        },
+    ),
+    "minimal_outcome_model": (
+        "minimal.yaml",
+        {
+            "case_types.0.service": {"effect": 0.3, "half_life_days": 120.0},
+            "case_types.0.reassessment": {"every_days": 60.0},
+            "workforce.non_case_share": 0.25,
+            "technology": {"non_case_cut": 0.4, "cost_per_worker_year": 3000.0},
+        },
+    ),
+    "child_protection_pathways": (
+        "child_protection.yaml",
+        {
+            "case_types.1.arrivals.rate_per_year": 0.0,
+            "case_types.0.pathways": [
+                {"to": "ongoing", "probability": {"low": 0.05, "medium": 0.2, "high": 0.5}}
+            ],
+            "case_types.1.service": {"effect": 0.25},
+            "case_types.1.reassessment": {"every_days": 90.0},
         },
     ),
     "minimal_fifo_weighted": (
