@@ -245,7 +245,9 @@ class Caseload:
             metrics.contacts_missed_now(now, missed)
             case.contacts_due += missed
         case.contact_due = None
-        self._service.closing(case, now)
+        profile = case.profile
+        if profile.provides_services:
+            self._service.closing(case, now)
         case.worker.release(case)
         case.closed_at = now
         self._register.move(case, CLOSED)
@@ -254,7 +256,7 @@ class Caseload:
             case.assigned_at,
             case.planned_close,
             case.work_total - case.work_done,
-            case.profile.index,
+            profile.index,
         )
         self._pathways.closed(case)
         self.assign_waiting()

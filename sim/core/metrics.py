@@ -55,9 +55,10 @@ class Metrics:
         warmup: float,
         case_types: Sequence[str] = ("all",),
         risk_windows: Sequence[float] | None = None,
+        horizon: float = 0.0,
     ) -> None:
         self.warmup = warmup
-        self.outcomes = OutcomeMetrics(warmup, case_types, risk_windows)
+        self.outcomes = OutcomeMetrics(warmup, case_types, risk_windows, horizon)
         """Service, pathways, reassessment, recurrence, and counters by case type."""
         by_type = self.outcomes.by_type
         self._referrals_by_type, self._screened_out_by_type = (

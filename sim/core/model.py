@@ -127,6 +127,7 @@ class CaseloadModel:
             scenario.warmup_days,
             [profile.name for profile in self.profiles],
             [profile.risk_window for profile in self.profiles],
+            scenario.horizon_days,
         )
         self.register = ReferralRegister(self.env, self.metrics, records=records)
         self.costs = CostRates.from_scenario(scenario)
