@@ -258,7 +258,7 @@ class Caseload:
             case.work_total - case.work_done,
             profile.index,
         )
-        self._pathways.closed(case)
+        self._pathways.closed(case, now)
         self.assign_waiting()
 
     def close_books(self, end: float) -> int:

@@ -75,8 +75,8 @@ class Pathways:
         """The caseload that opens the follow-on cases."""
         self._caseload = caseload
 
-    def closed(self, case: Referral) -> None:
-        """``case`` has closed: open its follow-on case, or record the subject's exit."""
+    def closed(self, case: Referral, now: float) -> None:
+        """``case`` has closed at ``now``: open its follow-on case, or record the subject's exit."""
         profile = case.profile
         if profile.pathways:
             target = self._follow_on(case)
@@ -84,7 +84,7 @@ class Pathways:
                 self._open(case, self._profiles[target])
                 return
         kind = AFTER_SERVICES if profile.provides_services else WITHOUT_SERVICES
-        self._recurrence.left(case.subject, kind, profile.index, self._env.now)
+        self._recurrence.left(case.subject, kind, profile.index, now)
 
     def _follow_on(self, case: Referral) -> int | None:
         """The case type the closure opens a case of, if any."""

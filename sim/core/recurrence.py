@@ -101,9 +101,10 @@ class RecurrenceLog:
                 _count(returns[index], day)
         subject.exit_kind = 0
 
-    def first_referral(self, subject: Subject, case_type: int, time: float) -> None:
-        subject.origin_type, subject.origin_day = case_type, int(time)
-        _count(self.subjects[case_type], subject.origin_day)
+    def first_referral(self, case_type: int, day: int) -> None:
+        """A subject's first referral, of ``case_type`` on ``day`` (the subject carries both
+        as its origin, for its harms)."""
+        _count(self.subjects[case_type], day)
 
     def harm(self, subject: Subject) -> None:
         if subject.origin_type >= 0:
