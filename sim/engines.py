@@ -205,18 +205,43 @@ class _Worker:
         return math.inf if limit is None else self.since + limit
 
     def end(self) -> None:
-        """Kill the process (SIGKILL: it ends even if stopped or hung) and wait for it."""
+        """Kill the process (SIGKILL: it ends even if stopped or hung) and wait for it (not
+        for ever: a process stuck in the kernel, on a dead network disk say, is left)."""
         self.process.kill()
-        self.process.join()
+        self.process.join(timeout=10)
         self.connection.close()
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT in this process for a moment (in the main thread; elsewhere nothing).
+
+    A process started meanwhile ignores it from its first instruction (an ignored signal
+    stays ignored through ``exec``, and Python leaves it so), and so do the processes it
+    forks: a Ctrl-C, which a terminal sends to the whole process group, reaches only the
+    sweep's process, which stops them. A Ctrl-C in that moment (milliseconds) is lost.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _process_context() -> BaseContext:
     """The fork server, with this module loaded before it forks (workers start in
-    milliseconds); spawn where there is no fork server (Windows)."""
+    milliseconds), started ignoring SIGINT (see :func:`_sigint_ignored`); spawn where
+    there is no fork server (Windows)."""
     if "forkserver" in multiprocessing.get_all_start_methods():
+        from multiprocessing import forkserver
+
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([__name__])
+        with _sigint_ignored():
+            forkserver.ensure_running()
         return context
     return multiprocessing.get_context("spawn")
 
@@ -346,7 +371,8 @@ def _death(exitcode: int | None) -> str:
 def dask_setup(worker: Any) -> None:
     """Dask's preload hook, run in each worker process of the local cluster a sweep
     starts (``preload=["sim.engines"]``): ignore SIGINT, which a Ctrl-C sends to the
-    whole process group; the sweep's process stops the cluster itself."""
+    whole process group; the sweep's process stops the cluster itself. (A worker started
+    with the cluster already has it blocked; one its nanny starts later may not.)"""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
@@ -359,22 +385,22 @@ def _dask(
         raise ScenarioError(
             "--engine dask", None, "dask is not installed: pip install 'caseload-sim[dask]'"
         ) from None
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=jobs,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            preload=[__name__],
-            # What happens to the runs (a worker killed, restarted) is in the rows; Dask's
-            # own account of it would only interleave with the sweep's lines.
-            silence_logs=logging.CRITICAL,
-        )
-    client = Client(scheduler or cluster)
+    cluster = client = None
     finished = False
     try:
+        if scheduler is None:
+            cluster = LocalCluster(
+                n_workers=jobs,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                preload=[__name__],
+                # What happens to the runs (a worker killed, restarted) is in the rows;
+                # Dask's own account of it would only interleave with the sweep's lines.
+                silence_logs=logging.CRITICAL,
+            )
+        client = Client(scheduler or cluster)
         yield from _DaskRuns(client, cluster, function).rows(tasks)
         finished = True
     finally:
@@ -382,7 +408,8 @@ def _dask(
             for nanny in list(cluster.workers.values()):
                 with contextlib.suppress(Exception):
                     os.kill(nanny.pid, signal.SIGKILL)
-        client.close()
+        if client is not None:
+            client.close()
         if cluster is not None:
             cluster.close()
 
