@@ -20,21 +20,22 @@ killed and restarted; ``serial`` interrupts the run with an interval timer (SIGA
 which reaches any run whose time goes by in Python code (the whole model) but not one
 stuck inside native code or stopped: runs that need that bound belong on ``processes``.
 
-Workers end with their sweep however it ends. Worker processes are started by
-multiprocessing's fork server (spawned on platforms without one), so they inherit
-nothing of the sweep's process: not its results folder's lock, nor the state of its
-threads. Each asks Linux for a SIGKILL when its parent ends (``PR_SET_PDEATHSIG``); the
-fork server ends as soon as the sweep's process does, however that ended, SIGKILL
-included. Elsewhere an idle worker ends on the end of its task pipe, a busy one when its
-run ends. A local Dask cluster's worker processes end when the process that started them
-does (Dask's own parent watch), and ignore SIGINT, so that a Ctrl-C stops the sweep
-through its process, which stops the cluster.
+Workers end with their sweep however it ends. Worker processes are spawned (a fresh
+interpreter, by ``exec``), so they inherit nothing of the sweep's process: not its results
+folder's lock, nor the state of its threads. Each asks Linux for a SIGKILL when its
+parent, the sweep's process, ends (``PR_SET_PDEATHSIG``), which reaches a worker that is
+stuck or stopped too; elsewhere an idle worker ends on the end of its task pipe, a busy one
+when its run ends. A local Dask cluster's worker processes do the same (:func:`dask_setup`,
+which Dask runs in each), on top of Dask's own watch, a thread that cannot run in a stuck
+process. Workers ignore SIGINT, which a Ctrl-C sends to the whole process group: the sweep's
+process stops them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import logging
 import math
 import multiprocessing
@@ -50,7 +51,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_for_connections
-from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -176,7 +176,7 @@ def _within_time_limit(function: Function, task: Task) -> dict[str, Any]:
         return function(task)
     previous = signal.signal(signal.SIGALRM, _alarm)
     try:
-        signal.setitimer(signal.ITIMER_REAL, limit)
+        signal.setitimer(signal.ITIMER_REAL, min(limit, 1e9))  # (a timer's range: 30 years)
         try:
             return function(task)
         finally:
@@ -190,17 +190,27 @@ def _within_time_limit(function: Function, task: Task) -> dict[str, Any]:
 # ---------------------------------------------------------------------- processes
 
 
+WORKER_START_SECONDS = 120.0
+"""How long a new worker process may take to be ready (it imports the package: about 2 s)."""
+READY = "ready"
+"""What a worker process sends once it is ready for tasks."""
+
+
 @dataclass
 class _Worker:
     """A worker process and the pipe its tasks and rows go through, one task at a time."""
 
     process: BaseProcess
     connection: Connection
+    ready: bool = False
     task: Task | None = None
-    since: float = 0.0
-    """When it was handed its task (``time.monotonic``)."""
+    since: float = dataclasses.field(default_factory=time.monotonic)
+    """When it was started, then when it was handed its task (``time.monotonic``)."""
 
     def deadline(self) -> float:
+        """When it must be ready, or done with its task."""
+        if not self.ready:
+            return self.since + WORKER_START_SECONDS
         limit = None if self.task is None else self.task.time_limit
         return math.inf if limit is None else self.since + limit
 
@@ -217,9 +227,10 @@ def _sigint_ignored() -> Iterator[None]:
     """Ignore SIGINT in this process for a moment (in the main thread; elsewhere nothing).
 
     A process started meanwhile ignores it from its first instruction (an ignored signal
-    stays ignored through ``exec``, and Python leaves it so), and so do the processes it
-    forks: a Ctrl-C, which a terminal sends to the whole process group, reaches only the
-    sweep's process, which stops them. A Ctrl-C in that moment (milliseconds) is lost.
+    stays ignored through ``exec``, and Python leaves it so): a Ctrl-C, which a terminal
+    sends to the whole process group, then reaches only the sweep's process, which stops
+    its workers. A Ctrl-C in that moment (the milliseconds of a ``fork`` and ``exec``) is
+    lost.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -231,27 +242,16 @@ def _sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _process_context() -> BaseContext:
-    """The fork server, with this module loaded before it forks (workers start in
-    milliseconds), started ignoring SIGINT (see :func:`_sigint_ignored`); spawn where
-    there is no fork server (Windows)."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        from multiprocessing import forkserver
-
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__])
-        with _sigint_ignored():
-            forkserver.ensure_running()
-        return context
-    return multiprocessing.get_context("spawn")
-
-
-def _start_worker(context: BaseContext, function: Function) -> _Worker:
+def _start_worker(function: Function) -> _Worker:
+    """A new worker process, spawned: its parent is this process, and it shares nothing
+    with it but the pipe of its tasks."""
+    context = multiprocessing.get_context("spawn")
     mine, theirs = context.Pipe()
     process = context.Process(
         target=_work, args=(function, theirs), name="caseload-sweep-worker", daemon=True
     )
-    process.start()
+    with _sigint_ignored():
+        process.start()
     theirs.close()  # the worker holds the only other end: its death reads as EOF here
     return _Worker(process, mine)
 
@@ -260,7 +260,8 @@ def _work(function: Function, connection: Connection) -> None:
     """A worker process: run the tasks that come through ``connection``, one at a time,
     until it is closed."""
     _die_with_parent()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group: the sweep stops us
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # (already, where it was started ignoring it)
+    connection.send(READY)
     while True:
         try:
             task = connection.recv()
@@ -278,7 +279,8 @@ def _work(function: Function, connection: Connection) -> None:
 
 def _die_with_parent() -> None:
     """Have Linux SIGKILL this process when the one that started it ends
-    (``prctl(PR_SET_PDEATHSIG)``); nothing elsewhere."""
+    (``prctl(PR_SET_PDEATHSIG)``; strictly, when the thread that started it does); nothing
+    elsewhere. Should the parent have ended already, the pipe from it has too."""
     if not sys.platform.startswith("linux"):
         return
     with contextlib.suppress(OSError, AttributeError):
@@ -291,25 +293,33 @@ def _processes(tasks: Iterable[Task], jobs: int, function: Function) -> Iterator
 
     Because a worker holds one task, what happens to it is that task's: a worker that
     dies has its task run again in a new worker, and a second death makes it a failed
-    row; a worker past its task's time limit is killed, the task a failed row. Whatever
-    stops the sweep (the end, an error, Ctrl-C), every worker is killed before this
-    generator returns.
+    row; a worker past its task's time limit, counted from when it was handed the task
+    (once ready), is killed, the task a failed row. Whatever stops the sweep (the end, an
+    error, Ctrl-C), every worker is killed before this generator returns.
+
+    Raises
+    ------
+    OSError
+        If a new worker process ends before it is ready, or is not ready in
+        ``WORKER_START_SECONDS``: workers cannot be had, and the sweep cannot go on.
     """
-    context = _process_context()
     remaining = iter(tasks)
-    again: deque[Task] = deque()  # tasks whose worker died once
+    again: deque[Task] = deque()  # tasks to hand out before the others: waiting for a worker
     died_once: set[tuple[int, int]] = set()
     idle: list[_Worker] = []
-    busy: dict[Connection, _Worker] = {}
-    exhausted = False
+    running: dict[Connection, _Worker] = {}  # starting, or busy with a task
     try:
         while True:
-            while len(busy) < jobs and (again or not exhausted):
+            while len(running) < jobs:
                 task = again.popleft() if again else next(remaining, None)
                 if task is None:
-                    exhausted = True
                     break
-                worker = idle.pop() if idle else _start_worker(context, function)
+                if not idle:  # the task waits for a worker to be ready
+                    again.appendleft(task)
+                    worker = _start_worker(function)
+                    running[worker.connection] = worker
+                    continue
+                worker = idle.pop()
                 try:
                     worker.connection.send(task)
                 except OSError:  # it died while idle (killed from outside)
@@ -317,40 +327,51 @@ def _processes(tasks: Iterable[Task], jobs: int, function: Function) -> Iterator
                     again.appendleft(task)
                     continue
                 worker.task, worker.since = task, time.monotonic()
-                busy[worker.connection] = worker
-            if not busy:
+                running[worker.connection] = worker
+            if not running:
                 break
-            deadline = min(worker.deadline() for worker in busy.values())
+            deadline = min(worker.deadline() for worker in running.values())
             timeout = None if deadline == math.inf else max(0.0, deadline - time.monotonic())
-            for connection in wait_for_connections(list(busy), timeout):
-                worker = busy.pop(connection)
-                task = worker.task
+            for connection in wait_for_connections(list(running), timeout):
+                worker = running.pop(connection)
                 try:
-                    row = connection.recv()
-                except (EOFError, OSError):  # its process died running the task
+                    message = connection.recv()
+                except (EOFError, OSError):  # its process died
                     worker.end()
+                    if not worker.ready:
+                        raise OSError(_not_started(worker.process.exitcode)) from None
+                    task = worker.task
                     if (task.point, task.replication) in died_once:
                         yield _failed(_row(task), _death(worker.process.exitcode))
                     else:
                         died_once.add((task.point, task.replication))
                         again.append(task)
                     continue
-                worker.task = None
-                idle.append(worker)
-                yield row
+                if worker.ready:
+                    worker.task = None
+                    idle.append(worker)
+                    yield message  # the task's row
+                else:  # message == READY
+                    worker.ready = True
+                    idle.append(worker)
             now = time.monotonic()
-            for connection, worker in list(busy.items()):
+            for connection, worker in list(running.items()):
                 if now >= worker.deadline():
-                    del busy[connection]
+                    del running[connection]
                     worker.end()
+                    if not worker.ready:
+                        raise OSError(
+                            f"a worker process was not ready {WORKER_START_SECONDS:g} s after it "
+                            "started"
+                        )
                     yield _timed_out(worker.task, "its worker process was killed")
     finally:
-        for worker in [*busy.values(), *idle]:
+        for worker in [*running.values(), *idle]:
             worker.end()
 
 
-def _death(exitcode: int | None) -> str:
-    """What a failed row says of a task whose worker process died twice running it."""
+def _how(exitcode: int | None) -> str:
+    """How a process ended, from its exit code."""
     if exitcode is not None and exitcode < 0:
         try:
             how = f"killed by {signal.Signals(-exitcode).name}"
@@ -358,11 +379,28 @@ def _death(exitcode: int | None) -> str:
             how = f"killed by signal {-exitcode}"
         if exitcode == -signal.SIGKILL:
             how += " (out of memory, or killed)"
-    elif exitcode:
-        how = f"exited with status {exitcode}"
-    else:
-        how = "exited without a result"
-    return f"the worker process died running it, twice (each time in a new process): {how}"
+        return how
+    if exitcode:
+        return f"exited with status {exitcode}"
+    return "exited without a result"
+
+
+def _not_started(exitcode: int | None) -> str:
+    """Why the sweep stops when a new worker process ends before it is ready."""
+    message = f"a worker process ended before it was ready: {_how(exitcode)}"
+    if exitcode == 1:  # a Python error, printed above
+        message += (
+            " (its error is above; a script that runs a sweep on processes must be importable "
+            "by its workers: the sweep under if __name__ == '__main__', the script in a file)"
+        )
+    return message
+
+
+def _death(exitcode: int | None) -> str:
+    """What a failed row says of a task whose worker process died twice running it."""
+    return (
+        f"the worker process died running it, twice (each time in a new process): {_how(exitcode)}"
+    )
 
 
 # ---------------------------------------------------------------------- dask
@@ -370,10 +408,17 @@ def _death(exitcode: int | None) -> str:
 
 def dask_setup(worker: Any) -> None:
     """Dask's preload hook, run in each worker process of the local cluster a sweep
-    starts (``preload=["sim.engines"]``): ignore SIGINT, which a Ctrl-C sends to the
-    whole process group; the sweep's process stops the cluster itself. (A worker started
-    with the cluster already has it blocked; one its nanny starts later may not.)"""
+    starts (``preload=["sim.engines"]``).
+
+    Ignore SIGINT, which a Ctrl-C sends to the whole process group (the sweep's process
+    stops the cluster itself), and have Linux SIGKILL the worker when the sweep's process
+    ends. Dask's own watch, a thread that exits the worker when a pipe from its parent
+    closes, cannot run in a worker that is stopped or stuck in native code; the signal
+    reaches it there too. (The worker's parent is the thread of the sweep's process that
+    started it, which Dask keeps until the worker has ended.)
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
 
 
 def _dask(
@@ -395,6 +440,9 @@ def _dask(
                 processes=True,
                 host="127.0.0.1",
                 dashboard_address=None,
+                # No dashboard, and the scheduler's HTTP server (health, metrics) on a free
+                # port, not on 8787, which another cluster may hold (Dask then warns).
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                 preload=[__name__],
                 # What happens to the runs (a worker killed, restarted) is in the rows;
                 # Dask's own account of it would only interleave with the sweep's lines.

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -179,19 +180,41 @@ def test_a_worker_killed_from_outside_does_not_stop_the_sweep(tmp_path, uninterr
 
 
 def sweep_workers(sweep) -> list:
-    """The worker processes of a sweep's process (psutil): forked by its fork server (a
-    child of the sweep running ``multiprocessing.forkserver``), so a grandchild of the sweep
-    with the fork server's command line; spawned ones run ``spawn_main``."""
+    """The worker processes of a sweep's process (psutil): those it spawned (they run
+    multiprocessing's ``spawn_main``; its resource tracker does not); those of a local Dask
+    cluster too."""
     workers = []
     for process in sweep.children(recursive=True):
-        try:
-            command = " ".join(process.cmdline())
-            forked = "multiprocessing.forkserver" in command and process.ppid() != sweep.pid
-            if forked or "spawn_main" in command:
+        with contextlib.suppress(Exception):  # psutil.NoSuchProcess: it ended meanwhile
+            if "spawn_main" in " ".join(process.cmdline()):
                 workers.append(process)
-        except Exception:  # psutil.NoSuchProcess: it ended meanwhile
-            continue
     return workers
+
+
+def test_workers_that_cannot_start_stop_the_sweep_in_one_line(tmp_path, monkeypatch):
+    """A worker process that ends before it is ready (here: the run function's module exists
+    only in the sweep's process, so the worker cannot import it) stops the sweep with one
+    line and exit 2, instead of failing every run or starting workers for ever."""
+    module = types.ModuleType("only_in_the_sweeps_process")
+    exec("def run(task):\n    raise AssertionError('never run')\n", module.__dict__)
+    module.run.__module__ = module.__name__
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setattr(sim.engines, "run_task", module.run)
+    path = write_sweep(tmp_path, replications=1)
+    out = tmp_path / "out"
+    options = ["--out", str(out), "--jobs", "1", "--no-progress"]
+    result = CliRunner().invoke(main, ["sweep", str(path), *options])
+    assert result.exit_code == 2, result.output
+    banner, line = result.stderr.splitlines()  # (the worker's own error went to fd 2)
+    assert banner.startswith("Sweep 'faults'")
+    assert line == (
+        f"caseload: {out}: the sweep stopped: a worker process ended before it was ready: "
+        "exited with status 1 (its error is above; a script that runs a sweep on processes "
+        "must be importable by its workers: the sweep under if __name__ == '__main__', the "
+        "script in a file); the rows already written are kept: run the same command with "
+        "--resume"
+    )
+    assert sim.load_results(out).empty
 
 
 def kills_its_worker_on_point_1(task):
@@ -580,12 +603,14 @@ def long_uninterrupted(tmp_path_factory) -> pd.DataFrame:
 SWEEP_COMMAND = (sys.executable, "-m", "sim.cli", "sweep")
 
 
-def start_sweep(path: Path, out: Path, *options: str) -> subprocess.Popen:
+def start_sweep(
+    path: Path, out: Path, *options: str, command: tuple[str, ...] = SWEEP_COMMAND
+) -> subprocess.Popen:
     """``caseload sweep`` in a session of its own, so that its process group is the sweep's
     processes alone (what Ctrl-C in a terminal signals); one row per shard."""
     options = ("--shard-rows", "1", "--no-progress", *options)
     return subprocess.Popen(
-        [*SWEEP_COMMAND, str(path), "--out", str(out), *options],
+        [*command, str(path), "--out", str(out), *options],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -633,28 +658,59 @@ def kill_everything(popens: list[subprocess.Popen], others: list = ()) -> None:
             process.kill()
 
 
+STOPS_A_WORKER = """
+import os, signal, sys
+import sim.engines
+from sim.cli import main
+
+run_task = sim.engines.run_task
+
+
+def stops_its_worker_on_point_1(task):
+    if (task.point, task.replication) == (1, 0):  # stuck for good: nothing in it moves
+        os.kill(os.getpid(), signal.SIGSTOP)
+    return run_task(task)
+
+
+sim.engines.run_task = stops_its_worker_on_point_1
+if __name__ == "__main__":  # the workers import this file too
+    main(sys.argv[1:], prog_name="caseload")
+"""
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 @pytest.mark.parametrize("engine", ["serial", "processes", "dask"])
 def test_a_sweep_whose_main_process_is_killed_leaves_nothing_behind_and_resumes(
     engine, tmp_path, long_uninterrupted
 ):
     """SIGKILL to the sweep's main process only, not its group, mid-sweep (as the
-    out-of-memory killer would): within 3 seconds no process it started is left (workers,
-    fork server, the local Dask cluster), and --resume started at once is accepted and
-    completes the folder with exactly the rows of an uninterrupted sweep."""
+    out-of-memory killer would), while one of its workers is stuck for good (stopped by
+    SIGSTOP: it can neither notice nor act): within 3 seconds no process it started is
+    left (workers, the stuck one included, the local Dask cluster), and
+    --resume started at once is accepted and completes the folder with exactly the rows of
+    an uninterrupted sweep."""
     psutil = pytest.importorskip("psutil")
     if engine == "dask":
         pytest.importorskip("distributed")
     path = write_sweep(tmp_path, **LONG)
     out = tmp_path / "out"
-    options = ["--engine", engine, "--jobs", "2"]
-    sweep = start_sweep(path, out, *options)
+    command = SWEEP_COMMAND
+    if engine != "serial":  # serial has no workers: its own process would stop
+        (tmp_path / "stops.py").write_text(STOPS_A_WORKER)
+        command = (sys.executable, str(tmp_path / "stops.py"), "sweep")
+    sweep = start_sweep(path, out, "--engine", engine, "--jobs", "2", command=command)
     started, popens = [], [sweep]
     try:
         wait_for_rows(sweep, out, 2)
-        started = psutil.Process(sweep.pid).children(recursive=True)
-        if engine != "serial":
-            assert len(sweep_workers(psutil.Process(sweep.pid))) == 2, started
+        main_process = psutil.Process(sweep.pid)
+        deadline = time.monotonic() + 120
+        while engine != "serial" and not any(
+            worker.status() == psutil.STATUS_STOPPED for worker in sweep_workers(main_process)
+        ):
+            assert sweep.poll() is None and time.monotonic() < deadline
+            time.sleep(0.01)
+        started = main_process.children(recursive=True)
+        assert len(sweep_workers(main_process)) == (0 if engine == "serial" else 2), started
         os.kill(sweep.pid, signal.SIGKILL)
         killed = time.monotonic()
         sweep.wait(timeout=30)
@@ -711,6 +767,7 @@ def test_ctrl_c_and_sigterm_stop_a_sweep_in_one_line_and_resume_completes_it(
     finally:
         kill_everything([sweep], started)
     assert sweep.returncode == {signal.SIGINT: 130, signal.SIGTERM: 143}[signum], stderr
+    assert len(stderr.splitlines()) == 2, stderr
     banner, line = stderr.splitlines()  # the banner, then the one line
     assert banner.startswith("Sweep 'faults'"), stderr
     done = len(sim.load_results(out))
