@@ -126,10 +126,11 @@ def check_size(scenario: Scenario, source: str, *, allow_large: bool = False) ->
 SECONDS_PER_REFERRAL = 1e-3
 SECONDS_PER_WORKER_DAY = 5e-4
 SECONDS_PER_SIGNAL = 1e-3
-"""What one referral, caseworker-day and risk signal cost a run, at most: about half the
-slowest rate measured on the reference 2-core machine over the calibrated scenarios
-(1,700 referrals, 4,400 caseworker-days and 1,100 signals a second, each from a different
-scenario), so the three together overstate every measured run's time several times."""
+"""What one referral, caseworker-day and risk signal cost a run: slower than the slowest
+rates measured on the reference 2-core machine over the calibrated scenarios and the tests'
+small office (1,700 referrals, 4,400 caseworker-days, 1,100 signals a second, each from a
+different scenario), and a run pays all three, so that their sum overstated every measured
+run's time 8 to 36 times."""
 RUN_TIME_MARGIN = 10.0
 """How many times the predicted time a run may take before a sweep stops it."""
 MIN_RUN_TIME_LIMIT = 60.0

@@ -132,12 +132,13 @@ def _time_limits(
     ``"auto"``: :func:`sim.guards.run_time_limit` of the point's size estimate (of the base
     scenario's if the point's values are refused: its runs then fail at once).
     """
-    if run_timeout is None or (run_timeout != "auto" and not math.isfinite(run_timeout)):
+    if run_timeout is None:
         return lambda point: None
     if run_timeout != "auto":
-        if not run_timeout > 0:
+        if not run_timeout > 0:  # NaN too
             raise ValueError(f"run_timeout: expected seconds > 0, 'auto' or None: {run_timeout}")
-        return lambda point: float(run_timeout)
+        seconds = None if math.isinf(run_timeout) else float(run_timeout)
+        return lambda point: seconds
     base = run_time_limit(estimate_size(plan.base))
     limits: dict[int, float] = {}
 
