@@ -194,6 +194,8 @@ WORKER_START_SECONDS = 120.0
 """How long a new worker process may take to be ready (it imports the package: about 2 s)."""
 READY = "ready"
 """What a worker process sends once it is ready for tasks."""
+STARTS_KILLED = 3
+"""New worker processes killed before they were ready, in a row, that stop a sweep."""
 
 
 @dataclass
@@ -300,25 +302,31 @@ def _processes(tasks: Iterable[Task], jobs: int, function: Function) -> Iterator
     Raises
     ------
     OSError
-        If a new worker process ends before it is ready, or is not ready in
-        ``WORKER_START_SECONDS``: workers cannot be had, and the sweep cannot go on.
+        If a new worker process exits before it is ready (it cannot import what it is to
+        run), is killed before it is ready ``STARTS_KILLED`` times in a row, or is not ready
+        in ``WORKER_START_SECONDS``: workers cannot be had, and the sweep cannot go on.
     """
     remaining = iter(tasks)
-    again: deque[Task] = deque()  # tasks to hand out before the others: waiting for a worker
+    again: deque[Task] = deque()  # taken out, waiting for a worker; or their worker died once
     died_once: set[tuple[int, int]] = set()
+    starts_killed = 0  # new workers killed (by a signal) before they were ready, in a row
     idle: list[_Worker] = []
     running: dict[Connection, _Worker] = {}  # starting, or busy with a task
     try:
         while True:
             while len(running) < jobs:
-                task = again.popleft() if again else next(remaining, None)
-                if task is None:
-                    break
-                if not idle:  # the task waits for a worker to be ready
-                    again.appendleft(task)
+                if not idle:  # start a worker, if a task waits that no starting one will take
+                    starting = sum(not worker.ready for worker in running.values())
+                    while len(again) <= starting and (task := next(remaining, None)):
+                        again.append(task)
+                    if len(again) <= starting:
+                        break
                     worker = _start_worker(function)
                     running[worker.connection] = worker
                     continue
+                task = again.popleft() if again else next(remaining, None)
+                if task is None:
+                    break
                 worker = idle.pop()
                 try:
                     worker.connection.send(task)
@@ -338,8 +346,12 @@ def _processes(tasks: Iterable[Task], jobs: int, function: Function) -> Iterator
                     message = connection.recv()
                 except (EOFError, OSError):  # its process died
                     worker.end()
-                    if not worker.ready:
-                        raise OSError(_not_started(worker.process.exitcode)) from None
+                    if not worker.ready:  # killed as it started (out of memory)? try again
+                        starts_killed += 1
+                        exitcode = worker.process.exitcode
+                        if exitcode is None or exitcode >= 0 or starts_killed >= STARTS_KILLED:
+                            raise OSError(_not_started(exitcode)) from None
+                        continue
                     task = worker.task
                     if (task.point, task.replication) in died_once:
                         yield _failed(_row(task), _death(worker.process.exitcode))
@@ -353,6 +365,7 @@ def _processes(tasks: Iterable[Task], jobs: int, function: Function) -> Iterator
                     yield message  # the task's row
                 else:  # message == READY
                     worker.ready = True
+                    starts_killed = 0
                     idle.append(worker)
             now = time.monotonic()
             for connection, worker in list(running.items()):
@@ -386,8 +399,11 @@ def _how(exitcode: int | None) -> str:
 
 
 def _not_started(exitcode: int | None) -> str:
-    """Why the sweep stops when a new worker process ends before it is ready."""
+    """Why the sweep stops when new worker processes end before they are ready."""
     message = f"a worker process ended before it was ready: {_how(exitcode)}"
+    if exitcode is not None and exitcode < 0:
+        message = f"{STARTS_KILLED} worker processes in a row ended before they were ready: "
+        message += f"{_how(exitcode)}"
     if exitcode == 1:  # a Python error, printed above
         message += (
             " (its error is above; a script that runs a sweep on processes must be importable "

@@ -217,6 +217,43 @@ def test_workers_that_cannot_start_stop_the_sweep_in_one_line(tmp_path, monkeypa
     assert sim.load_results(out).empty
 
 
+def test_a_worker_killed_as_it_starts_is_replaced(tmp_path, monkeypatch, uninterrupted):
+    """A worker process killed before it is ready (the out-of-memory killer does not wait)
+    is replaced, and the sweep ends with exactly the uninterrupted rows; workers killed
+    that way again and again (3 in a row) stop the sweep in one line."""
+    start_worker = sim.engines._start_worker
+    started = []
+
+    def killed_as_it_starts(kill_every_one):
+        def start(function):
+            worker = start_worker(function)
+            if kill_every_one or not started:
+                worker.process.kill()
+            started.append(worker)
+            return worker
+
+        return start
+
+    monkeypatch.setattr(sim.engines, "_start_worker", killed_as_it_starts(False))
+    path = write_sweep(tmp_path)
+    options = ["--jobs", "2", "--no-progress"]
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["sweep", str(path), "--out", str(out), *options])
+    assert result.exit_code == 0, result.output
+    assert len(started) == 3 and "12 run(s) done, 0 failed" in result.stderr
+    assert_rows_of_an_uninterrupted_sweep(out, uninterrupted)
+
+    monkeypatch.setattr(sim.engines, "_start_worker", killed_as_it_starts(True))
+    out = tmp_path / "never"
+    result = CliRunner().invoke(main, ["sweep", str(path), "--out", str(out), *options])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines()[-1] == (
+        f"caseload: {out}: the sweep stopped: 3 worker processes in a row ended before they "
+        "were ready: killed by SIGKILL (out of memory, or killed); the rows already written "
+        "are kept: run the same command with --resume"
+    )
+
+
 def kills_its_worker_on_point_1(task):
     """SIGKILL the worker process every time point 1 comes (module level: picklable)."""
     if task.point == 1:
