@@ -1,7 +1,9 @@
 """The ``caseload`` command: a thin layer over the Python API in :mod:`sim.experiments.runner`.
 
 Bad input never shows a traceback: it prints one line naming the file, the field
-and what was expected, and exits with status 2.
+and what was expected, and exits with status 2. A sweep stopped by Ctrl-C (SIGINT)
+or SIGTERM prints one line saying how many runs are done and how to resume, and
+exits with 130 or 143 (128 + the signal's number, as a shell reports it).
 """
 
 from __future__ import annotations
@@ -27,15 +29,15 @@ from .experiments.design import load_sweep
 from .experiments.engines import ENGINES
 from .experiments.results import ResultsWriteError, load_results, summarise_results
 from .experiments.runner import RunResult, run
-from .experiments.sweep import SweepReport, run_sweep
+from .experiments.sweep import SweepInterrupted, SweepReport, run_sweep
 from .scenario import Scenario, load_scenario
 
 EXIT_BAD_INPUT = 2
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, status: int = EXIT_BAD_INPUT) -> None:
     click.echo(f"caseload: {message}", err=True)
-    sys.exit(EXIT_BAD_INPUT)
+    sys.exit(status)
 
 
 def _load(path: str, overrides: tuple[str, ...] = ()) -> Scenario:
@@ -275,6 +277,18 @@ SWEEP_OUTCOMES = (
 @click.option("--scheduler", help="Dask scheduler address (default: a local cluster).")
 @click.option("--resume", is_flag=True, help="Run only what the results folder still lacks.")
 @click.option(
+    "--retry-failed",
+    is_flag=True,
+    help="With --resume: run the folder's failed runs again (their rows are replaced).",
+)
+@click.option(
+    "--run-timeout",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Stop a run that takes longer and record it as failed; 0: no limit. "
+    "[default: from each point's size estimate, at least 60]",
+)
+@click.option(
     "--shard-rows",
     type=click.IntRange(min=1),
     default=100,
@@ -295,17 +309,29 @@ def sweep_command(
     jobs: int | None,
     scheduler: str | None,
     resume: bool,
+    retry_failed: bool,
+    run_timeout: float | None,
     shard_rows: int,
     no_progress: bool,
     allow_large: bool,
 ) -> None:
-    """Run every point and replication of a sweep into a results folder."""
+    """Run every point and replication of a sweep into a results folder.
+
+    Ctrl-C (SIGINT) or SIGTERM stops it: the rows written are kept, exit status 130 or 143;
+    --resume finishes it.
+    """
+    if retry_failed and not resume:
+        _fail("--retry-failed: expected --resume as well (it runs a folder's failed runs again)")
     try:
         plan = load_sweep(sweep_file)
         check_size(plan.base, sweep_file, allow_large=allow_large)
 
         def announce(report: SweepReport) -> None:
+            if report.taken_over is not None:
+                click.echo(f"caseload: {out}: {report.taken_over}", err=True)
             already = f", {report.skipped} of {report.total} already in {out}" if resume else ""
+            if retry_failed:
+                already += f" ({report.retried} failed run(s) to run again)"
             click.echo(
                 f"Sweep {plan.sweep.name!r}: {len(plan.design)} point(s) x "
                 f"{plan.sweep.replications} replication(s), seed {plan.sweep.seed} "
@@ -320,6 +346,8 @@ def sweep_command(
             jobs=jobs,
             scheduler=scheduler,
             resume=resume,
+            retry_failed=retry_failed,
+            run_timeout="auto" if run_timeout is None else (run_timeout or None),
             progress=not no_progress,
             shard_rows=shard_rows,
             allow_large=allow_large,
@@ -332,6 +360,8 @@ def sweep_command(
         table = summarise_results(load_results(out), SWEEP_OUTCOMES)
     except ScenarioError as exc:
         _fail(str(exc))
+    except SweepInterrupted as exc:
+        _interrupted(out, exc)
     except ResultsWriteError as exc:  # no room, or the folder gone or not a folder
         when = "once there is room (or the folder can be written again), "
         _stop_sweep(out, f"cannot write results: {exc.strerror} ({exc.filename})", when)
@@ -344,6 +374,21 @@ def _stop_sweep(out: str, problem: str, when: str = "") -> None:
     """A sweep that cannot go on: one line, saying that what ran is kept and how to finish."""
     advice = f"the rows already written are kept: {when}run the same command with --resume"
     _fail(str(ScenarioError(out, None, f"{problem}; {advice}")))
+
+
+def _interrupted(out: str, stop: SweepInterrupted) -> None:
+    """A sweep stopped by a signal: one line, how many runs are done, how to finish; the
+    exit status a shell gives a command that the signal ended (130, 143)."""
+    report = stop.report
+    if report is None:
+        problem = f"stopped by {stop.name} before any run"
+        advice = "run the same command again"
+    else:
+        problem = f"stopped by {stop.name}: {report.kept} of {report.total} run(s) done"
+        advice = "the rows written are kept: run the same command with --resume to finish it"
+        if report.kept == report.total:
+            advice = "the rows written are kept, and the sweep is complete"
+    _fail(str(ScenarioError(out, None, f"{problem}; {advice}")), stop.exit_status)
 
 
 @main.command("results")

@@ -194,6 +194,9 @@ class Task:
     changes: dict[str, Any]
     allow_large: bool = False
     """Run the point even if it is absurdly large or its queue grows without bound."""
+    time_limit: float | None = None
+    """Seconds the run may take before the engine stops it and records it as failed
+    (``None``: no limit)."""
 
 
 @dataclass(frozen=True)
