@@ -98,6 +98,46 @@ def test_list_design_takes_points_as_given():
     assert plan(design="list", points=points).changes(0) == {"workforce.caseworkers": 4}
 
 
+def test_a_list_point_that_leaves_a_factor_out_runs_and_shows_the_base_value(tmp_path):
+    """Regression: a point leaving out an integer factor another point names turned that
+    factor into floats (11 became 11.0), and the scenario refused the other point's value."""
+    points = [
+        {},
+        {"workforce.caseworkers": 7},
+        {"hiring.lag": {"distribution": "gamma", "mean": 20.0, "sd": 7.0}},
+        {"workforce.caseworkers": 5, "intake.threshold": 0.6},
+    ]
+    sweep = {
+        "replications": 2,
+        "seed": 5,
+        "design": "list",
+        "points": points,
+        "overrides": {"horizon_days": 120.0, "warmup_days": 20.0, "workforce.caseworkers": 6},
+    }
+    plan = sim.load_sweep(write_sweep(tmp_path, sweep))
+    design = plan.design
+    # Factors keep their types; a point that leaves one out shows the (overridden) base value.
+    assert design["workforce.caseworkers"].tolist() == [6, 7, 6, 5]
+    assert pd.api.types.is_integer_dtype(design["workforce.caseworkers"])
+    assert design["intake.threshold"].tolist() == [0.4, 0.4, 0.4, 0.6]
+    assert design["hiring.lag"][2] == {"distribution": "gamma", "mean": 20.0, "sd": 7.0}
+    assert design["hiring.lag"][0] == plan.base.model_dump(mode="json")["hiring"]["lag"]
+    # Each point changes what it names, with the values as given.
+    assert plan.changes(1)["workforce.caseworkers"] == 7
+    assert type(plan.changes(1)["workforce.caseworkers"]) is int
+    assert plan.changes(2) == {**sweep["overrides"], "hiring.lag": points[2]["hiring.lag"]}
+    report = sim.run_sweep(plan, tmp_path / "out", engine="serial")
+    assert (report.ran, report.failed) == (8, 0)
+    table = sim.load_results(tmp_path / "out")
+    assert (table.status == "ok").all(), table.error.unique()
+    assert table.groupby("point")["workforce.caseworkers"].first().tolist() == [6, 7, 6, 5]
+    assert pd.api.types.is_integer_dtype(table["workforce.caseworkers"])
+    summary = sim.summarise_results(table, ["headcount_mean"]).set_index("point")
+    assert summary["mean"].notna().all() and (summary["failed"] == 0).all()
+    # The staffing took effect: point 1 has more caseworkers in post than point 3.
+    assert summary.loc[1, "mean"] > summary.loc[3, "mean"]
+
+
 # Bad sweep files (designs, factors, paths, the base scenario, overrides) are in the
 # corpus tests/bad_inputs/sweeps/, run by tests/test_sweep_faults.py.
 

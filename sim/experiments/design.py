@@ -158,10 +158,19 @@ class Sweep(BaseModel):
             )
         return self
 
-    def design_table(self) -> pd.DataFrame:
-        """The design points: one row per point (``point`` 0, 1, ...), one column per factor."""
+    def design_table(self, base: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """The design points: one row per point (``point`` 0, 1, ...), one column per factor.
+
+        In a ``list`` design a point may leave out a path that other points name: it runs
+        with the base scenario's value there, and shows that value (read from ``base``, the
+        base scenario as plain data), so every column keeps the type its values have.
+        """
         if self.design == "list":
-            table = pd.DataFrame(self.points)
+            paths = list(dict.fromkeys(path for point in self.points for path in point))
+            fill = {path: _value_at(base, path) for path in paths} if base is not None else {}
+            table = pd.DataFrame(
+                [{**fill, **point} for point in self.points], columns=paths or None
+            )
         elif self.design == "grid":
             levels = [factor.grid_levels() for factor in self.factors]
             table = pd.DataFrame(
@@ -211,9 +220,17 @@ class SweepPlan:
         return len(self.design) * self.sweep.replications
 
     def changes(self, point: int) -> dict[str, Any]:
-        """The overrides of one point: the sweep's fixed ones, then the point's factors."""
-        row = self.design.iloc[[point]].to_dict(orient="records")[0]  # keeps column types
-        point_changes = {k: _plain(v) for k, v in row.items() if not _missing(v)}
+        """The overrides of one point: the sweep's fixed ones, then the point's factors.
+
+        A ``list`` design's point changes exactly the paths it names, with the values as
+        given (never through a table column, where a path another point leaves out would
+        turn an integer into a float).
+        """
+        if self.sweep.design == "list":
+            given = self.sweep.points[point]
+        else:
+            given = self.design.iloc[[point]].to_dict(orient="records")[0]  # keeps types
+        point_changes = {k: _plain(v) for k, v in given.items() if not _missing(v)}
         return {**self.sweep.overrides, **point_changes}
 
     def tasks(
@@ -324,7 +341,15 @@ def plan_sweep(sweep: Sweep, base: Scenario, source: str = "<sweep>", text: str 
             base = apply_overrides(base, sweep.overrides)
         except ScenarioError as exc:
             raise ScenarioError(source, f"overrides.{exc.field}", exc.problem) from None
-    return SweepPlan(sweep, source, text, base, sweep.design_table())
+    return SweepPlan(sweep, source, text, base, sweep.design_table(base.model_dump(mode="json")))
+
+
+def _value_at(data: Mapping[str, Any], dotted: str) -> Any:
+    """The value at a dotted path of plain scenario data (list items by index)."""
+    node: Any = data
+    for part in dotted.split("."):
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    return node
 
 
 def _check_path(fields: Mapping[str, Any], dotted: str, source: str, where: str) -> None:
