@@ -1,7 +1,8 @@
 """The ``caseload`` command: a thin layer over the Python API in :mod:`sim.experiments.runner`.
 
 Bad input never shows a traceback: it prints one line naming the file, the field
-and what was expected, and exits with status 2.
+and what was expected, and exits with status 2. A sweep (or a results folder) in which
+runs failed prints each distinct reason with its count and exits with status 3.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pandas as pd
 import yaml
 
 from . import __version__
+from .analysis.failures import failure_reasons, format_failures
 from .analysis.report import render_report
 from .analysis.standards import StandardsReport, compare, staffing_standards
 from .core import guards
@@ -31,6 +33,10 @@ from .experiments.sweep import SweepReport, run_sweep
 from .scenario import Scenario, load_scenario
 
 EXIT_BAD_INPUT = 2
+"""A file, option or folder that cannot be used: one line on standard error."""
+EXIT_RUNS_FAILED = 3
+"""``caseload sweep`` and ``caseload results``: runs of the sweep failed (the table is
+printed all the same; each distinct reason, with its count, goes to standard error)."""
 
 
 def _fail(message: str) -> None:
@@ -329,7 +335,8 @@ def sweep_command(
             f"{report.ran} run(s) done, {report.failed} failed, {report.skipped} already in {out}",
             err=True,
         )
-        table = summarise_results(load_results(out), SWEEP_OUTCOMES)
+        rows = load_results(out)
+        table = summarise_results(rows, SWEEP_OUTCOMES)
     except ScenarioError as exc:
         _fail(str(exc))
     except ResultsWriteError as exc:  # no room, or the folder gone or not a folder
@@ -338,6 +345,7 @@ def sweep_command(
     except OSError as exc:  # say, no more processes to be had
         _stop_sweep(out, f"the sweep stopped: {exc.strerror or exc}")
     click.echo(format_results(table))
+    _exit_if_runs_failed(rows)
 
 
 def _stop_sweep(out: str, problem: str, when: str = "") -> None:
@@ -370,6 +378,16 @@ def results_command(folder: str, fmt: str, outcomes: tuple[str, ...]) -> None:
     chosen = list(outcomes) or (list(FIGURES) if fmt == "csv" else list(SWEEP_OUTCOMES))
     summary = summarise_results(table, chosen)
     click.echo(summary.to_csv(index=False) if fmt == "csv" else format_results(summary), nl=False)
+    _exit_if_runs_failed(table)
+
+
+
+def _exit_if_runs_failed(rows: pd.DataFrame) -> None:
+    """Print each distinct reason runs failed, with its count, and exit 3 if any did."""
+    reasons = failure_reasons(rows)
+    if reasons:
+        click.echo(format_failures(reasons), err=True, nl=False)
+        sys.exit(EXIT_RUNS_FAILED)
 
 
 def format_results(summary: pd.DataFrame) -> str:

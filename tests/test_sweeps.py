@@ -184,6 +184,41 @@ def test_a_point_that_raises_is_recorded_and_the_rest_complete(tmp_path):
     assert summary.set_index("point").loc[0, "failed"] == 2
 
 
+def test_failed_runs_are_explained_and_the_commands_exit_3(tmp_path):
+    """`caseload sweep` and `caseload results` print each distinct reason runs failed, with
+    its count and points, and exit 3; the table is printed all the same."""
+    sweep = {
+        "replications": 2,
+        "seed": 5,
+        "design": "list",
+        "points": [{"caps.count": 0}, {"caps.count": 10}, {"intake.threshold": 1.5}, {}],
+        "overrides": {"horizon_days": 100.0, "warmup_days": 20.0},
+    }
+    path = write_sweep(tmp_path, sweep)
+    out = tmp_path / "out"
+    runner = CliRunner()
+    ran = runner.invoke(main, ["sweep", str(path), "--out", str(out), "--engine", "serial"])
+    assert ran.exit_code == 3, ran.output
+    assert "8 run(s) done, 4 failed" in ran.stderr
+    lines = ran.stderr.splitlines()
+    start = lines.index("4 run(s) failed, for 2 reasons:")
+    reasons = lines[start + 1 :]
+    assert len(reasons) == 2
+    caps = next(line for line in reasons if "caps.count" in line)
+    threshold = next(line for line in reasons if "intake.threshold" in line)
+    assert caps.startswith("  2 run(s) at point 0: ") and "greater than or equal to 1" in caps
+    assert threshold.startswith("  2 run(s) at point 2: ") and "less than or equal to 1" in threshold
+    assert "(2 failed)" in ran.stdout  # the table still shows every point
+    again = runner.invoke(main, ["results", str(out)])
+    assert again.exit_code == 3
+    assert again.stderr.splitlines()[-3:] == lines[start:]
+    # A sweep with no failed run exits 0, and so does its results folder.
+    good = write_sweep(tmp_path, {**sweep, "points": [{"caps.count": 10}, {}]})
+    fine = runner.invoke(main, ["sweep", str(good), "--out", str(tmp_path / "ok"), "-j", "1"])
+    assert fine.exit_code == 0 and "failed, for" not in fine.stderr
+    assert runner.invoke(main, ["results", str(tmp_path / "ok")]).exit_code == 0
+
+
 @pytest.fixture(scope="module")
 def example_serial(tmp_path_factory):
     out = tmp_path_factory.mktemp("serial") / "out"

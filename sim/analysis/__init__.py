@@ -7,6 +7,7 @@ missed risk, the least sufficient budget, sensitivity indices and scenario disco
 (:mod:`.standards`). Data flows in one way: this layer reads what the experiments wrote.
 """
 
+from .failures import FailureReason, failure_reasons
 from .statistics import (
     Box,
     PairedDifference,
@@ -22,8 +23,10 @@ from .statistics import (
 
 __all__ = [
     "Box",
+    "FailureReason",
     "PairedDifference",
     "confidence_interval",
+    "failure_reasons",
     "first_order_indices",
     "least_sufficient",
     "paired_difference",
