@@ -381,7 +381,6 @@ def results_command(folder: str, fmt: str, outcomes: tuple[str, ...]) -> None:
     _exit_if_runs_failed(table)
 
 
-
 def _exit_if_runs_failed(rows: pd.DataFrame) -> None:
     """Print each distinct reason runs failed, with its count, and exit 3 if any did."""
     reasons = failure_reasons(rows)

@@ -207,7 +207,8 @@ def test_failed_runs_are_explained_and_the_commands_exit_3(tmp_path):
     caps = next(line for line in reasons if "caps.count" in line)
     threshold = next(line for line in reasons if "intake.threshold" in line)
     assert caps.startswith("  2 run(s) at point 0: ") and "greater than or equal to 1" in caps
-    assert threshold.startswith("  2 run(s) at point 2: ") and "less than or equal to 1" in threshold
+    assert threshold.startswith("  2 run(s) at point 2: ")
+    assert "less than or equal to 1" in threshold
     assert "(2 failed)" in ran.stdout  # the table still shows every point
     again = runner.invoke(main, ["results", str(out)])
     assert again.exit_code == 3
