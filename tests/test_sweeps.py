@@ -348,7 +348,7 @@ def dies_on_point_2(task):
 def test_a_task_that_kills_its_worker_every_time_is_a_failed_row(tmp_path, monkeypatch):
     """A run that kills its worker process (as SIGKILL or the OOM killer would) is tried
     again alone, then recorded as failed with how the process died: no endless retries,
-    exit 0, and the other tasks give the rows of a serial sweep."""
+    exit 3 (runs failed) saying why, and the other tasks give the rows of a serial sweep."""
     path = write_sweep(tmp_path, SMALL)
     serial = tmp_path / "serial"
     sim.run_sweep(sim.load_sweep(path), serial, engine="serial")
@@ -357,9 +357,12 @@ def test_a_task_that_kills_its_worker_every_time_is_a_failed_row(tmp_path, monke
     monkeypatch.setattr(sim.experiments.engines, "run_task", dies_on_point_2)
     options = ["--out", str(out), "--jobs", "2", "--shard-rows", "1", "--no-progress"]
     result = CliRunner().invoke(main, ["sweep", str(path), *options])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output
     assert "Traceback" not in result.stderr
     assert "8 run(s) done, 2 failed" in result.stderr
+    assert "  2 run(s) at point 2: the worker process died running it: killed by SIGKILL" in (
+        result.stderr
+    )
     assert "(2 failed)" in result.stdout  # the closing table marks the point
     rows = sim.load_results(out)
     failed = rows[rows.status == "failed"]

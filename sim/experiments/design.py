@@ -36,7 +36,7 @@ from scipy.stats import qmc
 from ..errors import ScenarioError
 from ..scenario import Scenario, apply_overrides, load_scenario, load_yaml
 from ..scenario.fields import STRICT, FieldIssue
-from ..scenario.messages import as_scenario_error
+from ..scenario.messages import as_scenario_error, did_you_mean
 
 __all__ = ["Factor", "Sweep", "SweepPlan", "Task", "load_sweep", "plan_sweep", "sweep_over"]
 
@@ -269,6 +269,13 @@ def load_sweep(path: str | Path) -> SweepPlan:
     if not isinstance(data, dict):
         kind = "an empty file" if data is None else type(data).__name__
         raise ScenarioError(source, None, f"expected a mapping of sweep fields, got {kind}")
+    if "base" not in data and "case_types" in data:  # the fields of a scenario file
+        raise ScenarioError(
+            source,
+            None,
+            "expected a sweep file, got a scenario: run it with `caseload run FILE`, or name "
+            "it as the `base` of a sweep file (docs/sweeps.md)",
+        )
     sweep = _validate(data, source)
     base = _load_base(Path(path).parent, sweep.base, source)
     return plan_sweep(sweep, base, source, Path(path).read_text(encoding="utf-8"))
@@ -303,8 +310,12 @@ def _load_base(folder: Path, given: str, source: str) -> Scenario:
     try:
         return load_scenario(path.resolve())
     except ScenarioError as exc:
+        suffix = f" (the base scenario of {source})"
         raise ScenarioError(
-            exc.source, exc.field, f"{exc.problem} (the base scenario of {source})"
+            exc.source,
+            exc.field,
+            exc.problem + suffix,
+            problems=[(field, problem + suffix) for field, problem in exc.problems],
         ) from None
 
 
@@ -323,7 +334,7 @@ def _validate(data: dict[str, Any], source: str) -> Sweep:
     try:
         return Sweep.model_validate(data)
     except ValidationError as exc:
-        raise as_scenario_error(exc, source, data) from None
+        raise as_scenario_error(exc, source, data, Sweep) from None
 
 
 def plan_sweep(sweep: Sweep, base: Scenario, source: str = "<sweep>", text: str = "") -> SweepPlan:
@@ -365,6 +376,8 @@ def _check_path(fields: Mapping[str, Any], dotted: str, source: str, where: str)
             if isinstance(node, list):
                 items = f"items 0 to {len(node) - 1}" if node else "no items"
                 why = f"{known} has {items}, no {part!r}"
+            elif isinstance(node, Mapping):
+                why = f"no {part!r} in {known}{did_you_mean(part, list(node))}"
             else:
                 why = f"no {part!r} in {known}; a section the base leaves out must be added to it"
             raise ScenarioError(

@@ -22,18 +22,27 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import pandas as pd
+
+from ..core.risk import HarmCause
 from ..core.summary import FIGURES
 
 __all__ = [
+    "CAUSES",
     "CURRENCY_SYMBOLS",
     "HEADLINE_FIGURES",
+    "cause_label",
+    "display_summary",
     "estimate",
+    "estimate_text",
     "factor_label",
     "factor_value",
     "figure_label",
     "money",
+    "money_tick",
     "number",
     "point_label",
+    "unit_column",
     "unit_text",
     "varying",
 ]
@@ -57,6 +66,9 @@ CURRENCY_SYMBOLS = {
     "NZD": "NZ$",
 }
 """Codes printed as a symbol before the amount; any other code follows it (``1,200 CHF``)."""
+
+CAUSES = [f"missed_{cause.value}" for cause in HarmCause]
+"""The figures that count missed risk by its cause, in the order of :class:`HarmCause`."""
 
 _SILENT_UNITS = {"count", "ratio"}
 """Units the label does not repeat: a count or a ratio is plain from the label."""
@@ -96,6 +108,11 @@ def figure_label(name: str, currency: str = "USD", *, unit: bool = True) -> str:
     if not shown or (meta["unit"] not in ("share", "money") and _says(label, meta["unit"])):
         return label
     return f"{label} ({shown})"
+
+
+def cause_label(cause: str) -> str:
+    """A cause of missed risk in words (``missed_waitlist`` -> "on the waiting list")."""
+    return FIGURES[cause]["label"].strip().removeprefix("missed: ")
 
 
 def factor_label(path: str) -> str:
@@ -161,6 +178,20 @@ def money(value: float, currency: str = "USD", *, places: int = 0, short: bool =
     return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency}"
 
 
+def money_tick(value: float, currency: str = "USD") -> str:
+    """An amount on an axis, short: ``$1.25M``, ``$950k``, ``$500`` (no ``1e6`` offset)."""
+    size = abs(value)
+    if size >= 1e6:
+        amount = f"{size / 1e6:.3g}M"
+    elif size >= 1e3:
+        amount = f"{size / 1e3:.3g}k"
+    else:
+        amount = f"{size:.3g}"
+    sign = "-" if value < 0 else ""
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency}"
+
+
 def estimate(
     mean: float, low: float, high: float, unit: str, currency: str = "USD"
 ) -> tuple[str, str]:
@@ -215,3 +246,45 @@ def varying(design: Iterable[Mapping[str, Any]], factors: Sequence[str]) -> list
 def point_label(row: Mapping[str, Any], factors: Sequence[str]) -> str:
     """A design point by the factors given: ``caseworkers 9, intake threshold 0.3``."""
     return ", ".join(f"{factor_label(f)} {factor_value(row.get(f))}" for f in factors)
+
+
+def estimate_text(figure: str, row: Mapping[str, Any], currency: str = "USD") -> str:
+    """``229.4 [214.8, 244.0]``: a summary row's mean and interval (the interval left out when
+    it is undefined)."""
+    mean, interval = estimate(row["mean"], row["ci_low"], row["ci_high"], _unit(figure), currency)
+    return mean if interval == "-" else f"{mean} {interval}"
+
+
+def _unit(figure: str) -> str:
+    meta = FIGURES.get(figure)
+    return "" if meta is None else meta["unit"]
+
+
+def unit_column(figure: str, currency: str = "USD") -> str:
+    """What a table's unit column says beside a figure's label: nothing where the value
+    carries its unit (``47.1%``, ``$1,832,750``) or the label already says it."""
+    meta = FIGURES[figure]
+    unit = meta["unit"]
+    if unit in ("share", "money") or _says(meta["label"], unit):
+        return ""
+    return unit_text(unit, currency)
+
+
+def display_summary(summary: pd.DataFrame, currency: str = "USD") -> pd.DataFrame:
+    """A run's summary (``RunResult.summary()``) as text to show: section, figure, mean,
+    95% CI and unit, one row per figure (the statistics window is in the caption)."""
+    rows = []
+    for figure, row in summary.iterrows():
+        if figure == "window_days":
+            continue
+        mean, interval = estimate(row["mean"], row["ci_low"], row["ci_high"], row["unit"], currency)
+        rows.append(
+            {
+                "section": row["section"],
+                "figure": figure_label(str(figure), currency, unit=False),
+                "mean": mean,
+                "95% CI": interval,
+                "unit": unit_column(str(figure), currency),
+            }
+        )
+    return pd.DataFrame(rows, columns=["section", "figure", "mean", "95% CI", "unit"])
