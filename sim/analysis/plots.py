@@ -240,7 +240,12 @@ def missed_by_cause(
         return fig
     note = ""
     means = ok.groupby(by, sort=True)[CAUSES].mean()
-    others = [f for f in _factors(table, factors) if f != by]
+    groups = table.groupby(by, sort=True)
+    others = [  # the factors that vary within a bar: its mean is over them
+        f
+        for f in _factors(table, factors)
+        if f != by and groups[f].agg(lambda values: len(set(map(repr, values)))).gt(1).any()
+    ]
     if others:
         note = f"\n(mean over replications and over {', '.join(map(factor_label, others))})"
     fig, ax = plt.subplots(figsize=(max(7.0, 0.9 * len(means) + 3), 5))

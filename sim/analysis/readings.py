@@ -65,6 +65,12 @@ class Sweep:
     """Every factor of the design."""
     currency: str = "USD"
 
+    @classmethod
+    def of(cls, table: pd.DataFrame, currency: str = "USD") -> Sweep:
+        """A results table (:func:`sim.load_results`), its factors read from its columns."""
+        known = {"point", "replication", "seed", "status", "error", *FIGURES}
+        return cls(table, [c for c in table.columns if c not in known], currency)
+
     @property
     def ok(self) -> pd.DataFrame:
         return self.table[self.table.status == "ok"] if "status" in self.table else self.table

@@ -7,9 +7,10 @@ MathJax and Mermaid scripts of the stock one), so the file can be mailed or publ
 own and renders with the network off. It opens with the answer to ``target`` (the least-cost
 setting that keeps a figure under a value with 95% confidence, :mod:`.readings`), then the
 frontier, the causes of missed risk and the workforce, each with a one-line reading, and a
-table of every setting. The kernel talks to papermill over IPC (local sockets, not TCP), and
-anything a cell writes to standard error goes to the command's standard error, never into
-the page. Needs the ``notebook`` extra: ``pip install "caseload-sim[notebook]"``.
+table of every setting. The kernel talks to papermill over IPC (local sockets, not TCP) and
+keeps its own log out of the command's output unless the report fails; anything a cell
+writes to standard error goes to the command's standard error, never into the page.
+Needs the ``notebook`` extra: ``pip install "caseload-sim[notebook]"``.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def parse_target(text: str) -> Target:
     return Target(figure, value)
 
 
-def _kernel_config() -> Any:
+def kernel_config() -> Any:
     """The kernel's connection over IPC: local sockets need no encryption, and the kernel
     then has no warning about unencrypted TCP to print."""
     from traitlets.config import Config
@@ -72,6 +73,23 @@ def _kernel_config() -> Any:
     config = Config()
     config.KernelManager.transport = "ipc"
     return config
+
+
+def quiet_kernel_manager(log: Path) -> type:
+    """A kernel manager whose kernel writes its own log (not what cells print, which goes
+    into the notebook) to ``log`` instead of this process's standard error: a kernel that
+    is interrupted at shutdown on a loaded machine, say, says so in the log, not on the
+    command line. :func:`render_report` shows the log only if the report fails."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuietKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            with open(log, "ab") as handle:  # the kernel keeps its own descriptor
+                kw.setdefault("stdout", handle)
+                kw.setdefault("stderr", handle)
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return QuietKernelManager
 
 
 def render_report(
@@ -113,17 +131,23 @@ def render_report(
     if target is not None:
         parameters.update(TARGET_FIGURE=target.figure, TARGET_VALUE=float(target.value))
     with tempfile.TemporaryDirectory(prefix="caseload-report-") as work:
-        executed = Path(work) / "report.ipynb"
-        papermill.execute_notebook(
-            str(TEMPLATE),
-            str(executed),
-            parameters=parameters,
-            progress_bar=wanted(progress),
-            execution_timeout=timeout,
-            kernel_name="python3",
-            cwd=work,
-            config=_kernel_config(),
-        )
+        executed, log = Path(work) / "report.ipynb", Path(work) / "kernel.log"
+        try:
+            papermill.execute_notebook(
+                str(TEMPLATE),
+                str(executed),
+                parameters=parameters,
+                progress_bar=wanted(progress),
+                execution_timeout=timeout,
+                kernel_name="python3",
+                cwd=work,
+                config=kernel_config(),
+                kernel_manager_class=quiet_kernel_manager(log),
+            )
+        except BaseException:
+            if log.exists():
+                sys.stderr.write(log.read_text(encoding="utf-8", errors="replace"))
+            raise
         notebook = nbformat.read(executed, as_version=4)
     for text in _take_stderr(notebook):
         sys.stderr.write(text)
