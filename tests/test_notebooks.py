@@ -156,6 +156,7 @@ def write() -> None:
         for cell in notebook.cells:
             cell.metadata.pop("papermill", None)
             cell.metadata.pop("execution", None)
+            cell.source = cell.source.rstrip("\n")  # as ruff formats the injected cell
         nbformat.write(notebook, target)
         print(f"wrote the outputs of {target.relative_to(ROOT)}")
 

@@ -99,3 +99,23 @@ def test_the_currency_is_a_scenario_setting(minimal):
     assert england.budget.currency == "GBP"
     with pytest.raises(sim.ScenarioError, match=r"budget\.currency"):
         sim.apply_overrides(minimal, {"budget.currency": "pounds"})
+
+
+def test_a_run_result_shows_itself_briefly_and_as_a_table(minimal):
+    short = sim.apply_overrides(minimal, {"horizon_days": 120.0, "warmup_days": 30.0})
+    result = sim.run(short, replications=3, seed=4)
+    assert repr(result) == (
+        "<RunResult 'minimal': 3 replications, seed 4, figures over days 30-120; "
+        ".summary() for the table>"
+    )
+    page = result._repr_html_()
+    assert page.startswith("<table>\n<caption>Scenario &#x27;minimal&#x27;: 3 replications")
+    summary = result.summary()
+    sections = list(dict.fromkeys(summary.section.drop("window_days")))
+    assert page.count('<th colspan="4"') == len(sections)
+    assert page.count("<tr><td") == len(sim.FIGURES) - 1  # every figure but the window
+    share = summary.loc["screened_out_share"]
+    mean, interval = shown.estimate(share["mean"], share["ci_low"], share["ci_high"], "share")
+    row = f"<td>{mean}</td><td>{interval}</td><td></td></tr>"
+    assert f'<td style="text-align:left">Share screened out</td>{row}' in page
+    assert "$" in page and "screened_out_share" not in page

@@ -120,7 +120,12 @@ def compare(
         raise ValueError(f"figures: expected summary figures (sim.FIGURES), got {unknown}")
     run_a = run(first, replications=count, seed=seed, progress=progress)
     run_b = run(second, replications=count, seed=seed, progress=progress)
-    return Comparison(run_a, run_b, level, paired_table(run_a, run_b, chosen, level))
+    table = paired_table(run_a, run_b, chosen, level)
+    if first.budget.currency != second.budget.currency:  # amounts in two currencies
+        money = table.unit == "money"
+        table.loc[money, ["difference", "ci_low", "ci_high", "p_value"]] = math.nan
+        table.loc[money, "significant"] = False
+    return Comparison(run_a, run_b, level, table)
 
 
 def paired_table(a: RunResult, b: RunResult, figures: Sequence[str], level: float) -> pd.DataFrame:
@@ -172,29 +177,32 @@ def display_comparison(comparison: Comparison) -> pd.DataFrame:
     """The comparison as text to show: figure, A, B, B - A, its interval, significance."""
     currency_a = comparison.a.scenario.budget.currency
     currency_b = comparison.b.scenario.budget.currency
-    currency = currency_a if currency_a == currency_b else "money"
+    same = currency_a == currency_b
     rows = []
     for figure, row in comparison.table.iterrows():
         unit = row["unit"]
         change, interval = estimate(
-            row["difference"], row["ci_low"], row["ci_high"], unit, currency
+            row["difference"], row["ci_low"], row["ci_high"], unit, currency_a
         )
         if row["difference"] > 0:
             change = "+" + change
+        label = figure_label(str(figure), currency_a if same else f"{currency_a}, {currency_b}")
         rows.append(
             {
-                "figure": figure_label(str(figure), currency),
-                "A": number(row["a_mean"], unit, currency),
-                "B": number(row["b_mean"], unit, currency),
+                "figure": label,
+                "A": number(row["a_mean"], unit, currency_a),
+                "B": number(row["b_mean"], unit, currency_b),
                 "B - A": change,
                 f"{comparison.level:.0%} CI": interval,
-                "significant": _verdict(row),
+                "significant": _verdict(row, same),
             }
         )
     return pd.DataFrame(rows)
 
 
-def _verdict(row: pd.Series) -> str:
+def _verdict(row: pd.Series, same_currency: bool = True) -> str:
+    if row["unit"] == "money" and not same_currency:
+        return "n/a (two currencies)"
     if row["significant"]:
         p = row["p_value"]
         return "yes" + (f" (p {'< 0.001' if p < 0.001 else f'= {p:.3f}'})" if p == p else "")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .design import SweepPlan
 from .engines import run_tasks
+from .progress import Progress
 from .results import ResultStore
 
 __all__ = ["SweepReport", "run_sweep"]
@@ -42,7 +43,7 @@ def run_sweep(
     jobs: int | None = None,
     scheduler: str | None = None,
     resume: bool = False,
-    progress: bool = False,
+    progress: bool | None = None,
     shard_rows: int = 100,
     shard_seconds: float = 30.0,
     allow_large: bool = False,
@@ -60,7 +61,9 @@ def run_sweep(
         ``serial``, ``processes`` (``jobs`` local processes, default: the cores)
         or ``dask`` (the cluster at ``scheduler``, or a local one on loopback).
     progress
-        Show a progress bar (tasks done, rate, time left) on standard error.
+        Show a progress bar (tasks done, rate, time left): by default in a notebook or when
+        standard error is a terminal, and never when nothing is left to run
+        (:mod:`sim.experiments.progress`).
     allow_large
         Run points that are absurdly large or whose queue grows without bound;
         without it such a point becomes a failed row saying why (:mod:`sim.core.guards`).
@@ -86,24 +89,14 @@ def run_sweep(
         rows = run_tasks(
             plan.tasks(done, allow_large=allow_large), engine, jobs=jobs, scheduler=scheduler
         )
-        shown = rows
-        if progress:
-            from tqdm import tqdm
-
-            shown = tqdm(
-                rows,
-                total=plan.size - len(done),
-                unit="run",
-                desc=plan.sweep.name,
-                dynamic_ncols=True,
-            )
+        bar = Progress(plan.size - len(done), desc=plan.sweep.name, unit="run", enabled=progress)
         try:
-            for row in shown:
+            for row in rows:
                 store.add(row)  # a folder that fails raises ResultsWriteError here
                 report.ran += 1
                 report.failed += row["status"] != "ok"
+                bar.advance()
         finally:
-            if shown is not rows:
-                shown.close()  # end the bar's line before any message
+            bar.close()  # end the bar's line before any message
             rows.close()  # stop the engine now, whatever happened (its pool, its cluster)
     return report
