@@ -163,29 +163,41 @@ def frontier(
 
 def _label_points(ax: plt.Axes, xs: pd.Series, ys: pd.Series, texts: Sequence[str]) -> None:
     """Annotate points to their right, moving labels of nearby points apart vertically (at
-    least a line apart) with a thin leader, so that points at one cost stay readable."""
+    least a line apart, with a thin leader) so that points at one cost stay readable, and
+    widening the axes to the right until every label fits inside them."""
     ax.figure.canvas.draw()  # the axes' limits and transform as they will be drawn
     to_screen = ax.transData.transform
+    box = ax.get_window_extent()
     placed: list[tuple[float, float]] = []
-    line = 10.0  # points of vertical space per label
-    order = np.argsort(-np.asarray(ys, dtype=float), kind="stable")
-    for i in order:
+    line = 10.0 * ax.figure.dpi / 72  # a label's height in pixels
+    labels = []
+    for i in np.argsort(-np.asarray(ys, dtype=float), kind="stable"):
         if not texts[i]:
             continue
         x, y = to_screen((float(xs.iloc[i]), float(ys.iloc[i])))
         target = y
         for px, py in placed:
-            if abs(px - x) < 120 and target > py - line * 1.4:
-                target = py - line * 1.4
+            if abs(px - x) < 0.25 * box.width and target > py - 1.4 * line:
+                target = py - 1.4 * line
         placed.append((x, target))
-        ax.annotate(
-            texts[i],
-            (float(xs.iloc[i]), float(ys.iloc[i])),
-            xytext=(6, target - y + 3),
-            textcoords="offset points",
-            fontsize=7,
-            arrowprops={"arrowstyle": "-", "color": "0.6", "lw": 0.5} if target != y else None,
+        labels.append(
+            ax.annotate(
+                texts[i],
+                (float(xs.iloc[i]), float(ys.iloc[i])),
+                xytext=(6, (target - y) * 72 / ax.figure.dpi + 3),
+                textcoords="offset points",
+                fontsize=7,
+                arrowprops={"arrowstyle": "-", "color": "0.6", "lw": 0.5} if target != y else None,
+            )
         )
+    for _ in range(3):  # widening moves the points, and so the labels: settle in a few steps
+        ax.figure.canvas.draw()
+        box = ax.get_window_extent()
+        over = max((label.get_window_extent().x1 for label in labels), default=0) - box.x1
+        if over <= 0:
+            break
+        low, high = ax.get_xlim()
+        ax.set_xlim(low, high + (over + 4) * (high - low) / box.width)
 
 
 def heatmap(table: pd.DataFrame, x: str, y: str, outcome: str, currency: str = "USD") -> Figure:

@@ -278,10 +278,12 @@ def display_summary(summary: pd.DataFrame, currency: str = "USD") -> pd.DataFram
         if figure == "window_days":
             continue
         mean, interval = estimate(row["mean"], row["ci_low"], row["ci_high"], row["unit"], currency)
+        label = FIGURES[str(figure)]["label"]
+        indent = label[: len(label) - len(label.lstrip())]  # a part of the figure above
         rows.append(
             {
                 "section": row["section"],
-                "figure": figure_label(str(figure), currency, unit=False),
+                "figure": indent + figure_label(str(figure), currency, unit=False),
                 "mean": mean,
                 "95% CI": interval,
                 "unit": unit_column(str(figure), currency),
