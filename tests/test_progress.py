@@ -82,8 +82,12 @@ def test_no_bar_in_a_pipe_for_one_replication_or_when_asked():
 
 
 def test_standards_show_a_bar_for_each_staffing_level():
-    _, _, terminal = in_terminal("standards", str(MINIMAL), "--reps", "2", *FAST)
-    assert len(re.findall(r"2/2 \[", terminal)) >= 2
+    """The county agency has two standards (hours and the CWLA caps): two bars, each ending
+    its line when its replications are done."""
+    child = MINIMAL.parent / "child_protection.yaml"
+    code, stdout, terminal = in_terminal("standards", str(child), "--reps", "2", *FAST)
+    assert code == 0 and stdout.count("Simulated at the") == 2
+    assert len(re.findall(r"2/2 \[[^\r\n]*\r?\n", terminal)) == 2, terminal
 
 
 def test_a_sweep_shows_a_bar_and_a_finished_one_resumed_shows_none(tmp_path):
