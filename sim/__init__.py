@@ -6,10 +6,12 @@ The Python API, used by the command line and by notebooks alike::
     scenario = sim.load_scenario("scenarios/minimal.yaml")
     result = sim.run(scenario, replications=20, seed=1)
     result.summary()
+    sim.compare(scenario, sim.apply_overrides(scenario, {"workforce.caseworkers": 14}))
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .analysis.compare import Comparison, compare
 from .analysis.standards import compare as compare_with_standards
 from .analysis.standards import staffing_standards
 from .core.model import CaseloadModel, ReplicationOutput
@@ -40,6 +42,7 @@ except PackageNotFoundError:  # running from a source tree without installing
 __all__ = [
     "FIGURES",
     "CaseloadModel",
+    "Comparison",
     "ReplicationOutput",
     "ReplicationSummary",
     "RunResult",
@@ -47,6 +50,7 @@ __all__ = [
     "ScenarioError",
     "__version__",
     "apply_overrides",
+    "compare",
     "compare_with_standards",
     "load_results",
     "load_scenario",

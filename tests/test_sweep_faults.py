@@ -929,7 +929,7 @@ def test_run_timeout_and_retry_failed_on_the_command_line(tmp_path, monkeypatch,
         sim.experiments.engines, "run_task", HangsOnPoint1(tmp_path / "hung", "wait")
     )
     hung = runner.invoke(main, [*arguments, "--run-timeout", "1.5"])
-    assert hung.exit_code == 0, hung.output
+    assert hung.exit_code == 3, hung.output  # runs failed: each reason printed
     assert "12 run(s) done, 1 failed, 0 already in" in hung.stderr
     (error,) = sim.load_results(out).query("status == 'failed'").error
     assert error.startswith("the run was stopped at its time limit of 1.5 s (--run-timeout)")

@@ -53,7 +53,7 @@ import pyarrow
 from ..core.summary import FIGURES
 from ..errors import ScenarioError
 from .design import SweepPlan
-from .intervals import confidence_interval
+from .intervals import confidence_interval, natural_range
 
 __all__ = [
     "LockOwner",
@@ -620,7 +620,9 @@ def summarise_results(
         ok = runs[runs.status == "ok"]
         keys = {"point": point, **{f: runs[f].iloc[0] for f in factors}}
         for outcome in outcomes:
-            mean, low, high = confidence_interval(ok[outcome].tolist(), level)
+            mean, low, high = confidence_interval(
+                ok[outcome].tolist(), level, natural_range(outcome)
+            )
             rows.append(
                 {
                     **keys,

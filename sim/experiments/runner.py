@@ -10,6 +10,7 @@ This is the Python API the command line and the notebooks share::
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from ..core.summary import CASE_TYPE_FIGURES, FIGURES, ReplicationSummary
 from ..core.work import TriageRule
 from ..scenario import Scenario, load_scenario
 from .intervals import summarise
+from .presentation import display_summary
+from .progress import Progress
 
 __all__ = ["RunResult", "run", "run_replication"]
 
@@ -89,7 +92,11 @@ class RunResult:
     by_case_type: pd.DataFrame | None = None
 
     def summary(self, level: float = 0.95) -> pd.DataFrame:
-        """Mean, ``level`` confidence interval, sd and n of every figure, with labels and units."""
+        """Mean, ``level`` confidence interval, sd and n of every figure, with labels and units.
+
+        Each interval stays within its figure's natural range
+        (:func:`sim.experiments.intervals.natural_range`).
+        """
         table = summarise(self.replications, list(FIGURES), level)
         table.insert(0, "label", [FIGURES[f]["label"] for f in table.index])
         table.insert(1, "unit", [FIGURES[f]["unit"] for f in table.index])
@@ -107,6 +114,44 @@ class RunResult:
             tables.append(table)
         return pd.concat(tables)
 
+    def __repr__(self) -> str:
+        n = len(self.replications)
+        scenario = self.scenario
+        return (
+            f"<RunResult {scenario.name!r}: {n} replication{'s' if n != 1 else ''}, seed "
+            f"{self.seed}, figures over days {scenario.warmup_days:g}-{scenario.horizon_days:g}; "
+            ".summary() for the table>"
+        )
+
+    def _repr_html_(self) -> str:
+        """The summary as a table by section (what a notebook shows for a bare ``result``)."""
+        n = len(self.replications)
+        scenario = self.scenario
+        caption = (
+            f"Scenario {scenario.name!r}: {n} replication{'s' if n != 1 else ''}, seed "
+            f"{self.seed}; figures over days {scenario.warmup_days:g} to "
+            f"{scenario.horizon_days:g}, the mean over replications and its 95% confidence "
+            "interval"
+        )
+        table = display_summary(self.summary(), scenario.budget.currency)
+        cell = html.escape
+        lines = [
+            "<table>",
+            f"<caption>{cell(caption)}</caption>",
+            "<thead><tr><th>figure</th><th>mean</th><th>95% CI</th><th>unit</th></tr></thead>",
+            "<tbody>",
+        ]
+        for section, rows in table.groupby("section", sort=False):
+            lines.append(f'<tr><th colspan="4" style="text-align:left">{cell(section)}</th></tr>')
+            for _, row in rows.iterrows():
+                lines.append(
+                    f'<tr><td style="text-align:left">{cell(row["figure"])}</td>'
+                    f"<td>{cell(row['mean'])}</td><td>{cell(row['95% CI'])}</td>"
+                    f"<td>{cell(row['unit'])}</td></tr>"
+                )
+        lines += ["</tbody>", "</table>"]
+        return "\n".join(lines)
+
 
 def run(
     scenario: Scenario | str | Path,
@@ -117,6 +162,7 @@ def run(
     records: bool = False,
     triage: TriageRule | None = None,
     max_in_system: int | None = guards.MAX_IN_SYSTEM,
+    progress: bool | None = None,
 ) -> RunResult:
     """Run ``replications`` replications of ``scenario`` (defaults from the scenario).
 
@@ -135,6 +181,9 @@ def run(
     max_in_system
         Stop with :class:`~sim.core.guards.RunawayError` once more cases than this are
         waiting or open (an unstable queue); ``None``: no limit.
+    progress
+        Show a progress bar of the replications: by default in a notebook or when standard
+        error is a terminal, never for one replication (:mod:`sim.experiments.progress`).
     """
     scenario = _as_scenario(scenario)
     count = scenario.replications if replications is None else replications
@@ -142,23 +191,25 @@ def run(
         raise ValueError(f"replications: expected at least 1, got {count}")
     seed = scenario.seed if seed is None else seed
     rows, counts, series, tables, types = [], [], [], [], []
-    for replication in range(count):
-        output = run_replication(
-            scenario,
-            replication,
-            seed,
-            timeseries=timeseries,
-            records=records,
-            triage=triage,
-            max_in_system=max_in_system,
-        )
-        rows.append({"replication": replication, **output.summary.as_dict()})
-        counts.append({"replication": replication, **output.state_counts})
-        types.append(output.by_case_type.assign(replication=replication))
-        if output.timeseries is not None:
-            series.append(output.timeseries.assign(replication=replication))
-        if output.records is not None:
-            tables.append(output.records.assign(replication=replication))
+    shown = count if count > 1 else 0
+    with Progress(shown, desc=scenario.name, unit="replication", enabled=progress) as bar:
+        for replication in bar.over(range(count)):
+            output = run_replication(
+                scenario,
+                replication,
+                seed,
+                timeseries=timeseries,
+                records=records,
+                triage=triage,
+                max_in_system=max_in_system,
+            )
+            rows.append({"replication": replication, **output.summary.as_dict()})
+            counts.append({"replication": replication, **output.state_counts})
+            types.append(output.by_case_type.assign(replication=replication))
+            if output.timeseries is not None:
+                series.append(output.timeseries.assign(replication=replication))
+            if output.records is not None:
+                tables.append(output.records.assign(replication=replication))
     columns = ["replication", *(f.name for f in fields(ReplicationSummary))]
     return RunResult(
         scenario=scenario,

@@ -30,6 +30,7 @@ from ..errors import ScenarioError
 from ..scenario import apply_overrides
 from .design import SweepPlan
 from .engines import run_tasks
+from .progress import Progress
 from .results import ResultStore
 
 __all__ = ["SweepInterrupted", "SweepReport", "run_sweep"]
@@ -165,7 +166,7 @@ def run_sweep(
     resume: bool = False,
     retry_failed: bool = False,
     run_timeout: float | Literal["auto"] | None = "auto",
-    progress: bool = False,
+    progress: bool | None = None,
     shard_rows: int = 100,
     shard_seconds: float = 30.0,
     allow_large: bool = False,
@@ -192,7 +193,9 @@ def run_sweep(
         row: ``"auto"`` (default) derives it from each point's size estimate
         (:func:`sim.core.guards.run_time_limit`, at least a minute); ``None``: no limit.
     progress
-        Show a progress bar (tasks done, rate, time left) on standard error.
+        Show a progress bar (tasks done, rate, time left): by default in a notebook or when
+        standard error is a terminal, and never when nothing is left to run
+        (:mod:`sim.experiments.progress`).
     allow_large
         Run points that are absurdly large or whose queue grows without bound;
         without it such a point becomes a failed row saying why (:mod:`sim.core.guards`).
@@ -251,23 +254,18 @@ def _store_rows(
     store: ResultStore,
     report: SweepReport,
     stop: _StopSignals,
-    progress: bool,
+    progress: bool | None,
     name: str,
 ) -> None:
     """Write the engine's rows into the folder as they come, then stop the engine."""
-    shown = rows
-    if progress:
-        from tqdm import tqdm
-
-        shown = tqdm(
-            rows, total=report.total - report.skipped, unit="run", desc=name, dynamic_ncols=True
-        )
+    bar = Progress(report.total - report.skipped, desc=name, unit="run", enabled=progress)
     try:
-        for row in shown:
+        for row in rows:
             with stop.held():  # a shard is written whole, and its rows are not kept twice
                 store.add(row)  # a folder that fails raises ResultsWriteError here
                 report.ran += 1
                 report.failed += row["status"] != "ok"
+            bar.advance()
         with stop.held():
             store.flush()
     except BaseException:
@@ -275,6 +273,5 @@ def _store_rows(
             store.flush()
         raise
     finally:
-        if shown is not rows:
-            shown.close()  # end the bar's line before any message
+        bar.close()  # end the bar's line before any message
         rows.close()  # stop the engine now, whatever happened (its workers, its cluster)

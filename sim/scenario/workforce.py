@@ -232,6 +232,9 @@ class Budget(BaseModel):
     training_cost: NonNegativeFloat = 0.0
     agency_cost: NonNegativeFloat = 0.0
     """Yearly cost of an agency caseworker covering a vacancy."""
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
+    """The ISO 4217 code of every amount (``USD``, ``GBP``, ``EUR``): how money is labelled
+    in tables, plots and reports. A label only: nothing is converted."""
 
     @model_validator(mode="after")
     def _mix(self) -> Budget:
