@@ -76,7 +76,7 @@ class ReplicationOutput:
     by_case_type: pd.DataFrame | None = None
     """The figures of :data:`~sim.core.summary.CASE_TYPE_FIGURES`, one row per case type."""
     staff: pd.DataFrame | None = None
-    """Every caseworker who held a position, with ``records=True`` (:func:`.records.staff_table`)."""
+    """Every caseworker who held a position (``records=True``; :func:`.records.staff_table`)."""
 
 
 class CaseloadModel:
