@@ -5,9 +5,12 @@ end, ``replications`` times. Each replication's records are turned into the refe
 of an export (:func:`.export.history_tables`) and read into the same monthly series as the
 observed table: **referrals** received in each month (first reports, re-referrals and those
 screened out), **open** cases (assigned and not closed) at each month's end, and
-**closures** in each month. For each month and series, the 5th and 95th percentiles of the
-replications are the simulated 90% band; the back-test reports the share of observed months
-inside it, per series. About 90% is what a scenario that fits gives; far less says which
+**closures** in each month. For each month and series the band runs from the ``k``-th smallest
+to the ``k``-th largest of the ``R`` replications, ``k = round(0.05 (R + 1))``: if the history
+were one more replication of the scenario, it would fall inside with probability
+``(R + 1 - 2k) / (R + 1)`` (the band's level: 90% with 19 or 39 replications; at least that
+for counts, which tie). The back-test reports the share of observed months inside the band,
+per series. About the band's level is what a scenario that fits gives; far less says which
 series the scenario misses (and the table, which months).
 
 Only whole calendar months inside the history are compared.
@@ -25,13 +28,23 @@ from ..experiments.runner import run_replication
 from .export import history_tables
 
 if TYPE_CHECKING:
+    from ..scenario import Scenario
     from .fit import FitResult
     from .tables import History
 
 __all__ = ["SERIES", "BackTest", "backtest", "monthly_series", "whole_months"]
 
 SERIES = ("referrals", "open", "closures")
-BAND = (5.0, 95.0)
+
+
+def band_rank(replications: int) -> int:
+    """``k``: the band runs from the k-th smallest to the k-th largest replication."""
+    return max(1, round(0.05 * (replications + 1)))
+
+
+def band_level(replications: int) -> float:
+    """The chance that one more replication falls inside the band."""
+    return (replications + 1 - 2 * band_rank(replications)) / (replications + 1)
 
 
 def whole_months(history: History) -> pd.PeriodIndex:
@@ -74,7 +87,7 @@ class BackTest:
     ----------
     months
         One row per series and month: ``series``, ``month``, ``observed``, ``low``,
-        ``median``, ``high`` (the simulated 5th, 50th and 95th percentiles), ``inside``.
+        ``median``, ``high`` (the simulated band and median), ``inside``.
     replications, seed
         How the band was simulated.
     """
@@ -82,6 +95,11 @@ class BackTest:
     months: pd.DataFrame
     replications: int
     seed: int
+
+    @property
+    def level(self) -> float:
+        """The band's level (0.9 with 19 or 39 replications)."""
+        return band_level(self.replications)
 
     @property
     def coverage(self) -> dict[str, float]:
@@ -92,12 +110,18 @@ class BackTest:
         n = self.months["month"].nunique()
         shares = ", ".join(f"{s} {v:.0%}" for s, v in self.coverage.items())
         return (
-            f"back-test: observed months inside the simulated 90% band ({self.replications} "
-            f"replications, {n} months): {shares}"
+            f"back-test: observed months inside the simulated {self.level:.0%} band "
+            f"({self.replications} replications, {n} months): {shares}"
         )
 
 
-def backtest(fitted: FitResult, *, replications: int = 20, seed: int | None = None) -> BackTest:
+def backtest(
+    fitted: FitResult,
+    *,
+    replications: int = 19,
+    seed: int | None = None,
+    scenario: Scenario | None = None,
+) -> BackTest:
     """Run the fitted scenario over the history and compare its monthly series with the data.
 
     Parameters
@@ -105,14 +129,16 @@ def backtest(fitted: FitResult, *, replications: int = 20, seed: int | None = No
     fitted
         The result of :func:`sim.fit`.
     replications
-        Replications that make the band (20 gives a rough 90% band; more, a finer one).
+        Replications that make the band (19 or 39 give a 90% band).
     seed
         The seed (default: the scenario's).
+    scenario
+        Another scenario to run instead of the fitted one (say, the fitted one changed).
     """
     if replications < 2:
         raise ValueError(f"replications: expected at least 2, got {replications}")
     history = fitted.history
-    scenario = fitted.scenario
+    scenario = scenario or fitted.scenario
     seed = scenario.seed if seed is None else seed
     months = whole_months(history)
     observed = monthly_series(
@@ -125,9 +151,11 @@ def backtest(fitted: FitResult, *, replications: int = 20, seed: int | None = No
         table, _ = history_tables(output.records, tiers, history.start)
         runs.append(monthly_series(table, months))
     rows = []
+    k = band_rank(replications)
     for series in SERIES:
-        simulated = np.column_stack([run[series].to_numpy(float) for run in runs])
-        low, median, high = np.percentile(simulated, [BAND[0], 50.0, BAND[1]], axis=1)
+        simulated = np.sort(np.column_stack([run[series].to_numpy(float) for run in runs]), axis=1)
+        low, high = simulated[:, k - 1], simulated[:, replications - k]
+        median = np.median(simulated, axis=1)
         values = observed[series].to_numpy(float)
         rows.append(
             pd.DataFrame(

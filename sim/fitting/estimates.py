@@ -291,84 +291,102 @@ def fit_screen_out(history: History, case_type: str) -> Estimate:
     )
 
 
-def fit_risk_mix(history: History, case_type: str, tiers: list[str]) -> list[Estimate]:
+def fit_risk_mix(
+    history: History, case_type: str, tiers: list[str], base_mix: dict[str, float]
+) -> list[Estimate]:
     """The share of first reports at each assessed risk level, tiers low to high.
 
-    When screened-out referrals carry no level, the share of tier ``t`` above the lowest
-    tier seen among opened cases is (opened at ``t``) / (all first reports): under the
-    model, assessed tiers are bands of the score percentile and the screen removes the
-    lowest percentiles only. The rest of the mass goes to the lowest tier seen (or, below
-    it, is not identified: left to the lowest tier seen as well, and said so).
+    With levels on screened-out referrals too, each share is its count over the first reports
+    with a level. With levels on opened cases only, the model's assessed tiers being bands of
+    the score percentile and the screen removing the lowest percentiles, the share of a tier
+    above the lowest tier seen, ``k``, is (opened at it) / (all first reports); the screened-out
+    share lies in the bands of ``k`` and the tiers below it. If ``k`` is the lowest tier, it takes
+    the rest; otherwise the split is not identified: the point estimate splits it in the base
+    scenario's proportions, and the intervals are the bounds the data allow (a tier below
+    ``k`` from 0 to all of it, ``k`` from none of it to all of it), widened by sampling error.
     """
     reports = first_reports(history, case_type)
     levelled = reports[reports["risk_level"].notna()]
-    screened_out_levels = bool((~levelled["screened_in"]).any())
-    if screened_out_levels:
-        base, basis = levelled, "first reports with a risk level"
-    else:
-        base, basis = reports, "first reports; levels of opened cases"
-    n = len(base)
     counts = levelled["risk_level"].value_counts()
+    if (~levelled["screened_in"]).any():
+        n = len(levelled)
+        out = []
+        for t in tiers:
+            k = int(counts.get(t, 0))
+            low, high = binomial_interval(k, n)
+            basis = "first reports with a risk level"
+            out.append(Estimate(f"risk_mix.{t}", case_type, k / n, low, high, "share", n, basis))
+        return out
+    n = len(reports)
+    seen = [t for t in tiers if counts.get(t, 0) > 0] or [tiers[0]]
+    lowest = tiers.index(seen[0])
+    hidden = n - int(sum(counts.get(t, 0) for t in tiers))  # screened out, or no level
+    weights = np.array([base_mix.get(t, 0.0) for t in tiers[: lowest + 1]])
+    weights = (
+        weights / weights.sum() if weights.sum() > 0 else np.full(lowest + 1, 1 / (lowest + 1))
+    )
     out = []
-    seen = [t for t in tiers if counts.get(t, 0) > 0]
-    lowest = seen[0] if seen else tiers[0]
-    rest = n - int(sum(counts.get(t, 0) for t in tiers if t != lowest))
-    for t in tiers:
-        k = rest if t == lowest else int(counts.get(t, 0))
-        low, high = binomial_interval(k, n)
-        note = basis
-        if t == lowest and not screened_out_levels:
-            below = tiers.index(lowest) > 0
-            note = f"{basis}: the rest, incl. screened out" + (
-                " (tiers below it are not seen: given none)" if below else ""
-            )
-        out.append(
-            Estimate(f"risk_mix.{t}", case_type, k / n if n else 0.0, low, high, "share", n, note)
-        )
+    for i, t in enumerate(tiers):
+        k = int(counts.get(t, 0))
+        basis = "first reports; levels of opened cases"
+        if i > lowest:
+            value, (low, high) = k / n, binomial_interval(k, n)
+        elif lowest == 0:
+            value, (low, high) = (k + hidden) / n, binomial_interval(k + hidden, n)
+            basis += ": the rest, incl. screened out"
+        else:
+            value = (k + hidden * weights[i]) / n
+            low = binomial_interval(k, n)[0]
+            high = binomial_interval(k + hidden, n)[1]
+            basis += ": the screen hides the tiers below, split as in the base (bounds)"
+        out.append(Estimate(f"risk_mix.{t}", case_type, value, low, high, "share", n, basis))
     return out
 
 
 def fit_rereferrals(history: History) -> list[Estimate]:
     """Re-referral within 6 and 12 months of a screen-out and of a closure, all case types.
 
-    A first report counts once its subject has been followed for the whole span after the
-    screen-out (or closure) within the period; re-referrals are read from subject ids.
+    As the simulator's recurrence figures (docs/outputs.md): of the referrals screened out
+    (or closed) in the period whose whole follow-up (182.5 or 365 days) ends before its end,
+    the share whose subject was referred again within it. Needs subject ids.
     """
-    r = history.referrals
     if not history.has_subjects:
         return []
-    first = first_reports(history)
+    r = history.referrals
+    later = r[r["rereferral"]][["subject", "received"]].assign(later=lambda f: f.index)
     out = []
-    for label, ends in (
-        ("screen-out", ~first["screened_in"]),
-        ("closure", first["closed"].notna()),
-    ):
-        for months in (6, 12):
-            span = pd.Timedelta(days=round(months * 365 / 12))
-            chosen = first[ends]
-            when = chosen["received"] if label == "screen-out" else chosen["closed"]
-            followed = chosen[when + span <= history.end]
-            when = when[followed.index]
-            later = r[r["rereferral"]][["subject", "received"]]
-            merged = later.merge(
-                pd.DataFrame({"subject": followed["subject"], "since": when}), on="subject"
+    exits = (
+        ("screen_out", "screen-out", r[~r["screened_in"]]["received"]),
+        ("closure", "closure", r["closed"].dropna()),
+    )
+    for key, label, when in exits:
+        when = when[when >= history.start]
+        for months, days in ((6, 182.5), (12, 365.0)):
+            span = pd.Timedelta(days=days)
+            followed = when[when + span <= history.end]
+            exits_table = pd.DataFrame(
+                {
+                    "exit": followed.index,
+                    "subject": r.loc[followed.index, "subject"],
+                    "since": followed,
+                }
             )
-            within = merged[
-                (merged["received"] > merged["since"])
-                & (merged["received"] <= merged["since"] + span)
-            ]
-            k, n = int(within["subject"].nunique()), len(followed)
-            low, high = binomial_interval(k, n)
+            merged = later.merge(exits_table, on="subject")
+            gap = merged["received"] - merged["since"]
+            came_back = (merged["later"] > merged["exit"]) & (gap <= span)
+            back = merged[came_back]["exit"].nunique()
+            n = len(followed)
+            low, high = binomial_interval(int(back), n)
             out.append(
                 Estimate(
-                    f"rereferral_{months}m_after_{label.replace('-', '_')}",
+                    f"rereferral_{months}m_after_{key}",
                     None,
-                    k / n if n else float("nan"),
+                    back / n if n else float("nan"),
                     low,
                     high,
                     "share",
                     n,
-                    f"first reports ending in a {label} and followed {months} months",
+                    f"{label}s followed {months} months, {back:,} re-referred",
                 )
             )
     return out

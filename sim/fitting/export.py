@@ -28,6 +28,7 @@ def history_tables(
     day0: float = 0.0,
     staff: pd.DataFrame | None = None,
     levels_when_screened_out: bool = True,
+    keep_earlier: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The referrals (and staff) tables of a simulated history, as an agency would export them.
 
@@ -47,6 +48,9 @@ def history_tables(
     levels_when_screened_out
         Give the assessed risk level of screened-out referrals too (a screening tool scores
         every referral); otherwise only opened cases carry one.
+    keep_earlier
+        Keep every referral received before ``day0`` (an export that looks back before the
+        history, so that re-referrals of subjects first referred earlier are recognised).
 
     Returns
     -------
@@ -58,7 +62,7 @@ def history_tables(
     screened_out = r["state"] == "screened_out"
     before = r["arrival"] < day0
     open_at_start = (r["closed_at"].isna() | (r["closed_at"] >= day0)) & ~screened_out
-    keep = ~before | open_at_start
+    keep = ~before | open_at_start | keep_earlier
     r = r[keep]
     screened_out = screened_out[keep]
     # A case of the initial state was received before the run began, even one put on the

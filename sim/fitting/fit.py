@@ -141,11 +141,13 @@ class FitResult:
         path.write_text(self.text, encoding="utf-8")
         return path
 
-    def backtest(self, replications: int = 20, seed: int | None = None) -> BackTest:
+    def backtest(
+        self, replications: int = 19, seed: int | None = None, scenario: Scenario | None = None
+    ) -> BackTest:
         """Simulate the fitted scenario over the history: see :func:`.backtest.backtest`."""
         from .backtest import backtest
 
-        return backtest(self, replications=replications, seed=seed)
+        return backtest(self, replications=replications, seed=seed, scenario=scenario)
 
     def report(self, folder: str | Path, backtest: BackTest | None = None) -> list[Path]:
         """Write the fit report (figures and tables) into ``folder``: see :mod:`.report`."""
@@ -180,6 +182,11 @@ def _levels(history: History, tiers: list[str]) -> None:
             f"expected a risk level that is a tier of the base scenario ({', '.join(tiers)}), "
             f"or one mapped to a tier in a mapping file, got {row['risk_level']!r}",
         )
+
+
+def _base_mix(base: Scenario, case_type: str) -> dict[str, float]:
+    types = base.case_types
+    return next((t for t in types if t.name == case_type), types[0]).risk_mix
 
 
 def _durations(history: History, case_type: str) -> tuple[DurationFit | None, int]:
@@ -287,7 +294,7 @@ def fit(
                 case_type,
                 fit_arrivals(history, case_type),
                 fit_screen_out(history, case_type),
-                fit_risk_mix(history, case_type, tiers),
+                fit_risk_mix(history, case_type, tiers, _base_mix(base_scenario, case_type)),
                 duration,
                 truncated,
             )

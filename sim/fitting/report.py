@@ -105,7 +105,8 @@ def _backtest(test: BackTest) -> Figure:
     for ax, series in zip(axes, SERIES, strict=True):
         rows = test.months[test.months["series"] == series]
         x = rows["month"].dt.to_timestamp()
-        ax.fill_between(x, rows["low"], rows["high"], alpha=0.25, label="simulated 90% band")
+        band = f"simulated {test.level:.0%} band"
+        ax.fill_between(x, rows["low"], rows["high"], alpha=0.25, label=band)
         ax.plot(x, rows["median"], label="simulated median")
         ax.plot(x, rows["observed"], "o-", ms=3, color="black", label="observed")
         ax.set_ylabel(labels[series])

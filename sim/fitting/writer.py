@@ -139,6 +139,8 @@ def _case_type(
     mix = CommentedMap()
     for estimate in fit.risk_mix:
         _fitted(mix, estimate.figure.split(".", 1)[1], estimate)
+    largest = max(mix, key=mix.get)  # rounding must not break the sum
+    mix[largest] = round(1.0 - sum(v for k, v in mix.items() if k != largest), 10)
     node["risk_mix"] = mix
     if fit.duration is not None:
         duration = CommentedMap()
