@@ -10,11 +10,14 @@
   come, first filled: the mean is right, the spread is not); a vacancy still open at the end
   is right-censored. Fitted like case durations; the scenario's hiring lag.
 - **The ramp of new hires' caseloads** (needs worker ids on the referrals): each new hire's
-  open cases day by day over their first year, as a share of the mean caseload of the
-  caseworkers hired before the period, averaged by week of tenure, fitted by least squares to
-  the scenario's graduated caseload: none during ``training_days``, ``ramp_start_share`` of a
-  full caseload when training ends, rising linearly to full over ``ramp_days``. Intervals by
-  resampling the new hires (100 bootstrap samples).
+  open cases (those assigned since they started: a case that came from a leaver carries its
+  first assignment date, so when it came is unknown) at the middle of each week of their first
+  year, as a share of the mean caseload of the caseworkers in post before the period, fitted
+  by least squares to the scenario's graduated caseload: none during ``training_days``,
+  ``ramp_start_share`` of a full caseload when training ends, rising linearly to full over
+  ``ramp_days``. Intervals by resampling the new hires (100 bootstrap samples), widened by
+  half a week each way for the days (the weekly resolution). Where caps do not bind, a new
+  hire fills up faster than the graduated cap allows, and the fitted ramp is the observed one.
 - **Caseload per worker** month by month: the open cases of each worker at each month's end.
 """
 
@@ -232,7 +235,14 @@ def _hire_shares(history: History) -> pd.DataFrame | None:
         tenure, days = tenure[days < last], days[days < last]
         if len(days) == 0:
             continue
-        own = _caseload(held[hire.worker], days) if hire.worker in held else np.zeros(len(days))
+        # A case assigned before the hire started came to them from a leaver, on a day the
+        # table does not give (it names the last worker only): left out.
+        mine = held.get(hire.worker)
+        own = (
+            np.zeros(len(days))
+            if mine is None
+            else _caseload(mine[mine["assigned"] >= hire.start_day], days)
+        )
         reference = np.zeros(len(days))
         counted = np.zeros(len(days))
         for worker in experienced.itertuples():
@@ -240,7 +250,8 @@ def _hire_shares(history: History) -> pd.DataFrame | None:
             if worker.worker in held:
                 reference += np.where(active, _caseload(held[worker.worker], days), 0)
             counted += active
-        mean = np.where(counted > 0, reference / np.maximum(counted, 1), np.nan)
+        mean = np.where(counted > 0, reference / np.maximum(counted, 1), 0.0)
+        mean[mean <= 0] = np.nan
         rows.append(
             pd.DataFrame({"hire": hire.worker, "tenure": tenure + 3.5, "share": own / mean})
         )
@@ -297,6 +308,7 @@ def fit_ramp(history: History, seed: int = 0) -> RampFit | None:
         ]
     )
     low, high = np.percentile(draws, [2.5, 97.5], axis=0)
+    low[:2], high[:2] = np.maximum(low[:2] - 3.5, 0.0), high[:2] + 3.5  # weekly resolution
     n = len(table)
     basis = f"caseloads of {len(shares)} new hires by week of tenure"
     weekly = pd.DataFrame({"tenure": tenure, "share": mean, "hires": count})
