@@ -110,7 +110,9 @@ def test_the_rereferral_shares_are_the_simulators_recurrence_figures(fits) -> No
     for result, output in fits.values():
         table = result.estimates().set_index("figure")
         for ours, theirs in names.items():
-            assert table.loc[ours, "value"] == pytest.approx(getattr(output.summary, theirs), abs=0.01)
+            assert table.loc[ours, "value"] == pytest.approx(
+                getattr(output.summary, theirs), abs=0.01
+            )
 
 
 def test_the_written_scenario_carries_the_fitted_figures(fits) -> None:
@@ -118,7 +120,9 @@ def test_the_written_scenario_carries_the_fitted_figures(fits) -> None:
     scenario = result.scenario
     by_name = {c.name: c for c in scenario.case_types}
     rate = result.estimates().query("figure == 'arrivals.rate_per_year' and case_type == 'family'")
-    assert by_name["family"].arrivals.rate_per_year == pytest.approx(rate["value"].iloc[0], rel=1e-3)
+    assert by_name["family"].arrivals.rate_per_year == pytest.approx(
+        rate["value"].iloc[0], rel=1e-3
+    )
     assert by_name["family"].duration.distribution == "lognormal"
     assert scenario.turnover.annual_rate == pytest.approx(result.staff.turnover.value, rel=1e-3)
     assert scenario.hiring.lag.mean == pytest.approx(result.staff.vacancy.mean.value, rel=1e-3)

@@ -166,6 +166,7 @@ def _base(base: str | Path | None) -> tuple[Scenario, dict, str]:
             raise ScenarioError(
                 "--base", None, f"no shipped scenario {name!r}: expected a scenario file"
             )
+        return load_scenario(path), load_yaml(path), f"scenarios/{name}.yaml, shipped"
     return load_scenario(path), load_yaml(path), str(path)
 
 
@@ -191,15 +192,16 @@ def _base_mix(base: Scenario, case_type: str) -> dict[str, float]:
 
 def _durations(history: History, case_type: str) -> tuple[DurationFit | None, int]:
     """Case durations from assignment, censored at the end; cases assigned before the start
-    are left-truncated and left out."""
+    are left out (those still open at it are left-truncated: counted and said)."""
     r = history.referrals
     cases = r[(r["case_type"] == case_type) & r["assigned"].notna()]
     before = cases["assigned"] < history.start
+    truncated = before & (cases["closed"].isna() | (cases["closed"] >= history.start))
     cases = cases[~before]
     closed = cases["closed"].notna()
     days = history.day(cases["closed"]).where(closed, history.days) - history.day(cases["assigned"])
     if closed.sum() < 2:
-        return None, int(before.sum())
+        return None, int(truncated.sum())
     fitted = fit_duration(
         days.to_numpy(float),
         (~closed).to_numpy(),
@@ -207,7 +209,7 @@ def _durations(history: History, case_type: str) -> tuple[DurationFit | None, in
         case_type=case_type,
         basis="cases assigned in the history",
     )
-    return fitted, int(before.sum())
+    return fitted, int(truncated.sum())
 
 
 def _initial(history: History) -> InitialCaseload:

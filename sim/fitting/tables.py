@@ -475,13 +475,14 @@ def _roles(
 # ---------------------------------------------------------------------- the period
 
 
-def _default_start(received: pd.Series) -> pd.Timestamp:
-    """The first day of the first month with at least half the median monthly referrals:
-    an export's older rows (cases open at its start) come before it."""
-    months = received.dt.to_period("M").value_counts().sort_index()
-    full = months.reindex(
-        pd.period_range(months.index.min(), months.index.max(), freq="M"), fill_value=0
-    )
+def _default_start(table: pd.DataFrame) -> pd.Timestamp:
+    """The first day of the first month with at least half the median monthly count of
+    screened-out referrals (of all referrals if none is screened out): an export's older
+    rows, the cases still open at its start, are all screened in."""
+    rows = table[~table["screened_in"]] if (~table["screened_in"]).any() else table
+    months = rows["received"].dt.to_period("M").value_counts().sort_index()
+    every = pd.period_range(months.index.min(), months.index.max(), freq="M")
+    full = months.reindex(every, fill_value=0)
     busy = full[full >= 0.5 * full.median()]
     return busy.index[0].to_timestamp()
 
@@ -509,8 +510,8 @@ def read_history(
         Column names, values and the date format (:func:`load_mapping`).
     start
         The first day of the history (default: the first day of the first month with at least
-        half the median monthly referrals). Referrals received before it are the cases open at
-        its start.
+        half the median monthly count of screened-out referrals). Referrals received before it
+        are the cases open at its start.
     end
         The day after the last day of the history (default: the day after the latest date in
         the tables, the day of the export).
@@ -521,9 +522,7 @@ def read_history(
     if staff is not None:
         spells, staff_source, staff_odd = _read_staff(staff, mapping)
         odd.extend(staff_odd)
-    start_day = (
-        _as_day(start, "--start") if start is not None else _default_start(table["received"])
-    )
+    start_day = _as_day(start, "--start") if start is not None else _default_start(table)
     if end is not None:
         end_day = _as_day(end, "--end")
     else:

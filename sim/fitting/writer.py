@@ -149,7 +149,11 @@ def _case_type(
         if fit.duration.family != "exponential":
             _fitted(duration, "sd", fit.duration.sd)
         node["duration"] = duration
-        truncated = f"; {fit.truncated} assigned before the start left out" if fit.truncated else ""
+        truncated = (
+            f"; {fit.truncated} open at the start left out (left-truncated)"
+            if fit.truncated
+            else ""
+        )
         _note(node, "duration", f"fitted: {fit.duration.describe_choice()}{truncated}")
     else:
         node["duration"] = _map(template["duration"])
