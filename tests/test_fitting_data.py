@@ -346,8 +346,9 @@ def test_the_shipped_example_fits_and_backtests_in_under_a_minute(tmp_path):
     assert written.count("base: not in the data") >= 5
     for figure in written_figures.itertuples():
         assert f"{figure.rows:,} rows" in written
-    for name in ("estimates.csv", "backtest.csv", "arrivals_monthly.csv", "report.md",
-                 "backtest.png", "duration_Investigation.png", "vacancies.png", "ramp.png"):  # fmt: skip
+    files = ["estimates.csv", "backtest.csv", "arrivals_monthly.csv", "report.md", "ramp.png"]
+    files += ["backtest.png", "duration_Investigation.png", "vacancies.png"]
+    for name in files:
         assert (report / name).is_file(), name
     table = pd.read_csv(report / "estimates.csv")
     assert len(table) == len(estimates)

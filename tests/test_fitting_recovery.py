@@ -50,7 +50,9 @@ def _intervals(result: sim.FitResult) -> pd.DataFrame:
     """The estimates that have a true value, with it."""
     table = result.estimates()
     types = [c if isinstance(c, str) else None for c in table["case_type"]]
-    table["true"] = [TRUE_VALUES.get(key, np.nan) for key in zip(table["figure"], types)]
+    table["true"] = [
+        TRUE_VALUES.get(key, np.nan) for key in zip(table["figure"], types, strict=True)
+    ]
     return table[table["true"].notna()]
 
 
