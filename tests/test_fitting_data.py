@@ -22,7 +22,7 @@ from sim.cli import main
 from sim.fitting.backtest import monthly_series
 from sim.fitting.durations import fit_duration
 from sim.fitting.estimates import binomial_interval, fit_arrivals, fit_risk_mix, poisson_interval
-from sim.fitting.fit import _initial
+from sim.fitting.fit import _caseworkers, _initial
 from sim.fitting.staff import fit_staff
 from sim.fitting.tables import read_history
 
@@ -241,6 +241,10 @@ def test_turnover_vacancies_and_headcount_from_a_small_staff_table():
         )
     )
     assert sorted(fifo.vacancy.durations) == [30.0, 30.0, 30.0]
+    # on 2020-07-15, b and c are in post and post 1 is vacant (a left, d is yet to start)
+    later = read_history(referrals, staff, start="2020-07-15", end="2021-01-01")
+    count, where = _caseworkers(later, fit_staff(later), truth())
+    assert count == 3 and "2 caseworkers in post on 2020-07-15 and 1 posts vacant" in where
 
 
 def test_the_monthly_series_and_the_first_day_counted_by_hand():

@@ -226,9 +226,30 @@ def _initial(history: History) -> InitialCaseload:
     return InitialCaseload(int(open_.sum()), int(waiting.sum()), int(earlier.sum()))
 
 
+def _vacant_positions(history: History) -> int:
+    """Caseworker posts vacant on the first day: left before it, filled again after it."""
+    spells = history.staff[history.staff["role"].isin(["caseworker", "agency"])]
+    if spells["position"].isna().any():
+        return 0
+    start = history.start
+    vacant = 0
+    for _, post in spells.groupby("position"):
+        held = ((post["start"] <= start) & ~(post["leave"] <= start)).any()
+        left = (post["leave"] <= start).any()
+        refilled = (post["start"] > start).any()
+        vacant += bool(not held and left and refilled)
+    return vacant
+
+
 def _caseworkers(history: History, staff: StaffFit | None, base: Scenario) -> tuple[int, str]:
     if staff is not None:
         count = staff.headcount.get("caseworker", 0) + staff.headcount.get("agency", 0)
+        vacant = _vacant_positions(history)
+        if count and vacant:
+            return count + vacant, (
+                f"fitted: {count} caseworkers in post on {history.start:%Y-%m-%d} and {vacant} "
+                f"posts vacant ({history.staff_source})"
+            )
         if count:
             return (
                 count,
