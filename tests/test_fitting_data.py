@@ -379,3 +379,24 @@ def test_the_written_scenario_is_read_back_as_the_same_scenario(tmp_path):
     assert sim.load_scenario(path) == result.scenario
     assert yaml.safe_load(path.read_text())["workforce"]["caseworkers"] == result.caseworkers[0]
     assert truth().case_types[0].name in {c.name for c in result.scenario.case_types}
+
+
+def test_a_base_with_several_case_types_pathways_and_a_budget(tmp_path):
+    """The base's case type of the same name is the template, pathways to a type the data
+    lack are left out, and a budget that funds positions gives way to the counted staff."""
+    base = yaml.safe_load((ROOT / "scenarios" / "child_protection.yaml").read_text())
+    base["case_types"][0]["pathways"] = [{"to": "ongoing", "probability": 0.2}]
+    base["budget"] = {**base["budget"], "per_year": 3_000_000.0}
+    base["budget"]["mix"] = {"caseworker": 0.8, "supervisor": 0.2}
+    for role in ("caseworkers", "supervisors"):
+        base["workforce"].pop(role)
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(base), encoding="utf-8")
+    text = GOOD.replace("family", "investigation")
+    result = sim.fit(pd.read_csv(pd.io.common.StringIO(text)), base=tmp_path / "base.yaml")
+    scenario = result.scenario
+    by_name = {c.name: c for c in scenario.case_types}
+    assert by_name["investigation"].work_hours == 10.0  # the base's investigation
+    assert by_name["investigation"].pathways == []
+    assert by_name["youth"].work_hours == 10.0  # no youth in the base: its first type
+    assert scenario.budget.per_year is None and scenario.workforce.caseworkers == 1  # w1
+    assert "workers holding a case in the first 30 days" in result.text

@@ -200,7 +200,7 @@ def _durations(history: History, case_type: str) -> tuple[DurationFit | None, in
     cases = cases[~before]
     closed = cases["closed"].notna()
     days = history.day(cases["closed"]).where(closed, history.days) - history.day(cases["assigned"])
-    if closed.sum() < 2:
+    if (days[closed] > 0).sum() < 2:  # too few closures to fit a spread
         return None, int(truncated.sum())
     fitted = fit_duration(
         days.to_numpy(float),

@@ -157,7 +157,7 @@ def _case_type(
         _note(node, "duration", f"fitted: {fit.duration.describe_choice()}{truncated}")
     else:
         node["duration"] = _map(template["duration"])
-        _note(node, "duration", f"{BASE} (fewer than two closed cases)")
+        _note(node, "duration", f"{BASE} (fewer than two cases closed after a day or more)")
     rest = {k: v for k, v in template.items() if k not in _FITTED_CASE_FIELDS}
     pathways = rest.pop("pathways", None)
     if pathways and all(p["to"] in types for p in pathways):
