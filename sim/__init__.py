@@ -21,6 +21,7 @@ from .experiments.design import load_sweep, sweep_over
 from .experiments.results import load_results, summarise_results
 from .experiments.runner import RunResult, run, run_replication
 from .experiments.sweep import run_sweep
+from .fitting import FitResult, fit
 from .scenario import Scenario, apply_overrides, load_scenario, validate_scenario
 
 
@@ -43,6 +44,7 @@ __all__ = [
     "FIGURES",
     "CaseloadModel",
     "Comparison",
+    "FitResult",
     "ReplicationOutput",
     "ReplicationSummary",
     "RunResult",
@@ -52,6 +54,7 @@ __all__ = [
     "apply_overrides",
     "compare",
     "compare_with_standards",
+    "fit",
     "load_results",
     "load_scenario",
     "load_sweep",

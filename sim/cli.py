@@ -669,6 +669,110 @@ def format_compare(comparison: Comparison, path_a: str = "A", path_b: str = "B")
     return "\n".join(lines)
 
 
+@main.command("fit")
+@click.argument("referrals", metavar="REFERRALS", type=click.Path(dir_okay=True))
+@click.option("--staff", type=click.Path(dir_okay=True), help="The staff table (CSV or Parquet).")
+@click.option(
+    "--out",
+    "-o",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The scenario file to write.",
+)
+@click.option("--base", help="The scenario giving what the data cannot (default: minimal).")
+@click.option("--mapping", type=click.Path(dir_okay=True), help="A mapping file (docs/fit.md).")
+@click.option(
+    "--column",
+    "columns",
+    multiple=True,
+    metavar="NAME=COLUMN",
+    help="The referrals table's column for NAME, e.g. --column received=DateIn (repeatable).",
+)
+@click.option(
+    "--staff-column",
+    "staff_columns",
+    multiple=True,
+    metavar="NAME=COLUMN",
+    help="The staff table's column for NAME, e.g. --staff-column start=HireDate (repeatable).",
+)
+@click.option("--start", help="The history's first day (default: see docs/fit.md).")
+@click.option("--end", help="The day after the history's last (default: after the latest date).")
+@click.option("--report", type=click.Path(file_okay=False), help="Write the fit report here.")
+@click.option(
+    "--backtest-reps",
+    type=click.IntRange(min=0),
+    default=19,
+    show_default=True,
+    help="Replications of the back-test (0: no back-test; 19 or 39 give a 90% band).",
+)
+@click.option("--seed", "-s", type=click.IntRange(min=0), help="Seed (default: the base's).")
+def fit_command(
+    referrals: str,
+    staff: str | None,
+    out: str,
+    base: str | None,
+    mapping: str | None,
+    columns: tuple[str, ...],
+    staff_columns: tuple[str, ...],
+    start: str | None,
+    end: str | None,
+    report: str | None,
+    backtest_reps: int,
+    seed: int | None,
+) -> None:
+    """Fit a scenario to an agency's history of referrals (and staff), and back-test it."""
+    from .fitting import fit
+    from .fitting.tables import REFERRAL_COLUMNS, STAFF_COLUMNS, ColumnMapping, load_mapping
+
+    if not Path(out).resolve().parent.is_dir():
+        _fail(f"{out}: the folder {str(Path(out).parent)!r} does not exist")
+    if backtest_reps == 1:
+        _fail("--backtest-reps: expected 0 (no back-test) or at least 2, got 1")
+    try:
+        chosen = load_mapping(mapping) if mapping else ColumnMapping()
+        data = chosen.model_dump()
+        for option, table, known, items in (
+            ("--column", "referrals", REFERRAL_COLUMNS, columns),
+            ("--staff-column", "staff", STAFF_COLUMNS, staff_columns),
+        ):
+            for item in items:
+                name, sep, column = (part.strip() for part in item.partition("="))
+                if not sep or not name or not column:
+                    _fail(f"{option} {item!r}: expected NAME=COLUMN, e.g. received=DateIn")
+                if name not in known:
+                    _fail(f"{option} {item!r}: expected NAME to be one of {', '.join(known)}")
+                data[table]["columns"][name] = column
+        chosen = ColumnMapping.model_validate(data)
+        result = fit(referrals, staff, base=base, mapping=chosen, start=start, end=end)
+        result.write(out)
+        test = result.backtest(backtest_reps, seed) if backtest_reps else None
+        written = result.report(report, test) if report else []
+    except ScenarioError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot write output: {exc.strerror} ({exc.filename})")
+    click.echo(format_fit(result.estimates()))
+    for odd in result.odd:
+        click.echo(f"odd rows: {odd.describe()}")
+    if test is not None:
+        click.echo(test.describe())
+    click.echo(f"wrote the fitted scenario to {out}", err=True)
+    if written:
+        click.echo(f"wrote the fit report ({len(written)} files) to {report}", err=True)
+
+
+def format_fit(estimates: pd.DataFrame) -> str:
+    """Every fitted figure: value and 95% interval, the rows it came from."""
+    lines = [f"{'figure':<36}{'case type':<16}{'value':>12}  {'95% CI':<24}rows"]
+    for row in estimates.itertuples(index=False):
+        interval = f"[{row.low:.4g}, {row.high:.4g}]"
+        case_type = row.case_type if isinstance(row.case_type, str) else ""
+        lines.append(
+            f"{row.figure:<36}{case_type:<16}{row.value:>12.4g}  {interval:<24}{row.rows:,}"
+        )
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------------- formats
 
 

@@ -104,6 +104,8 @@ class Careers:
         self._hire_cost = costs.per_hire
         self._vacated: dict[int, float] = {}
         """When each vacant position fell vacant."""
+        self.staff: list[Worker] = []
+        """Every caseworker who held a position in the run, agency workers included."""
         self.roster = Roster(
             [self.initial_worker(p) for p in range(positions)], weighted=caps.weighted is not None
         )
@@ -119,7 +121,7 @@ class Careers:
 
     def initial_worker(self, position: int) -> Worker:
         """A worker in post when the run begins, experienced and taking cases."""
-        return Worker(
+        worker = Worker(
             position,
             self._hours,
             *self._caps,
@@ -128,6 +130,8 @@ class Careers:
             ready_at=float("-inf"),
             lifetime=self._lifetime(position),
         )
+        self.staff.append(worker)
+        return worker
 
     def new_hire(self, position: int, now: float) -> Worker:
         """A worker starting in ``position`` at ``now``: in training, then on a graduated cap."""
@@ -142,6 +146,7 @@ class Careers:
         )
         self._ids += 1
         worker.accepting = False
+        self.staff.append(worker)
         return worker
 
     def hire_time(self, position: int, vacated: float) -> float | None:
@@ -176,6 +181,7 @@ class Careers:
         self._ids += 1
         worker.agency = True
         worker.accepting = True
+        self.staff.append(worker)
         return worker
 
     def absent_today(self, worker: Worker, probability: float) -> bool:
@@ -223,6 +229,7 @@ class Careers:
     def _leave(self, worker: Worker) -> None:
         """Take a worker out of post and place their cases again, highest score first."""
         self.roster.remove(worker)
+        worker.left_at = self._env.now
         for case in sorted(worker.cases.values(), key=lambda c: (-c.score, c.arrival, c.id)):
             worker.release(case)
             self._caseload.rehome(case)

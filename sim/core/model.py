@@ -50,7 +50,7 @@ from .metrics import Metrics
 from .pathways import Pathways
 from .randomness import RandomStreams
 from .reassessment import Reassessment
-from .records import ReferralRecord, records_table
+from .records import ReferralRecord, records_table, staff_table
 from .referral import Referral, ReferralState
 from .register import ReferralRegister
 from .risk_monitor import RiskMonitor
@@ -75,6 +75,8 @@ class ReplicationOutput:
     records: pd.DataFrame | None = None
     by_case_type: pd.DataFrame | None = None
     """The figures of :data:`~sim.core.summary.CASE_TYPE_FIGURES`, one row per case type."""
+    staff: pd.DataFrame | None = None
+    """Every caseworker who held a position (``records=True``; :func:`.records.staff_table`)."""
 
 
 class CaseloadModel:
@@ -214,4 +216,5 @@ class CaseloadModel:
             timeseries=pd.DataFrame(timeseries) if timeseries is not None else None,
             records=records_table(self.referrals) if self.referrals is not None else None,
             by_case_type=self.metrics.outcomes.by_case_type(end),
+            staff=staff_table(self.careers.staff) if self.referrals is not None else None,
         )

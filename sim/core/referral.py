@@ -147,6 +147,7 @@ class Referral:
         "work_done",
         "work_total",
         "worker",
+        "worker_id",
     )
 
     def __init__(
@@ -185,6 +186,8 @@ class Referral:
         self.state: ReferralState | None = None
         self.history: list[tuple[float, ReferralState]] = []
         self.worker: Worker | None = None
+        self.worker_id = -1
+        """The id of the worker who holds the case, or last held it (-1: never assigned)."""
         self.assigned_at: float | None = None
         self.planned_close: float | None = None
         self.closed_at: float | None = None

@@ -54,6 +54,7 @@ class Worker:
         "hours_today",
         "id",
         "last_day_start",
+        "left_at",
         "lifetime",
         "load",
         "position",
@@ -91,6 +92,8 @@ class Worker:
         self.hazard = 0.0
         """Quit hazard accumulated since hire; the worker quits when it reaches ``lifetime``."""
         self.lifetime = lifetime
+        self.left_at = float("inf")
+        """When the worker left the post (a quit, or an agency worker's handover)."""
         self.agency = False
         """An agency (temporary) worker covering a vacancy: leaves when it is filled."""
         self.absent = False
@@ -149,6 +152,7 @@ class Worker:
         self.cases[case.id] = case
         self.load += case.weight
         case.worker = self
+        case.worker_id = self.id
         if self.roster is not None:
             self.roster.load_changed(self)
 
