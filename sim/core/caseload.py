@@ -200,6 +200,15 @@ class Caseload:
         self._metrics.transfer(now)
         self._metrics.cap_breaches += over_cap and now >= self._metrics.warmup
 
+    def move(self, case: Referral, worker: Worker, transfer_hours: float) -> None:
+        """Move an open case from its worker to ``worker`` (a rebalancing audit): a change
+        of worker, with its transfer hours and lost continuity."""
+        case.worker.release(case)
+        worker.take(case)
+        case.work_total += transfer_hours
+        case.transferred_at = self._env.now
+        case.handoffs += 1
+
     def rehome(self, case: Referral) -> None:
         """Place a leaver's case: with a colleague with room, over the cap, or back to wait."""
         worker = self._roster.least_loaded_with_room(case.weight)

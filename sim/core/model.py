@@ -50,6 +50,7 @@ from .metrics import Metrics
 from .pathways import Pathways
 from .randomness import RandomStreams
 from .reassessment import Reassessment
+from .rebalancing import Rebalancing
 from .records import ReferralRecord, records_table
 from .referral import Referral, ReferralState
 from .register import ReferralRegister
@@ -165,6 +166,8 @@ class CaseloadModel:
             pathways=self.pathways,
             reassessment=self.reassessment,
         )
+        self.rebalancing = Rebalancing(scenario, env, metrics, roster, costs)
+        self.rebalancing.connect(caseload=self.caseload)
         self.pathways.connect(caseload=self.caseload)
         self.careers.connect(caseload=self.caseload)
         self.risk.connect(intake=self.intake, days=self.days)
@@ -172,6 +175,7 @@ class CaseloadModel:
 
         self.intake.start()
         self.days.start()
+        self.rebalancing.start()
         if scenario.initial_state is not None:
             open_initial_caseload(scenario, self.streams, self.intake, self.caseload, self.roster)
         self._finished = False

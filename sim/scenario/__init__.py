@@ -4,7 +4,7 @@ A scenario is everything a run needs: case types and their arrivals, risk tiers,
 screening, caps and overflow, the workforce and its careers, the policies, the horizon and
 the seed. This package is the model's contract with the outside: the model core reads a
 validated :class:`Scenario` and nothing else. One module per section of a file
-(:mod:`.casetypes`, :mod:`.risk`, :mod:`.workforce`, :mod:`.policies`), the whole in
+(:mod:`.casetypes`, :mod:`.risk`, :mod:`.workforce`, :mod:`.policies`, :mod:`.levers`), the whole in
 :mod:`.schema`, shared types in :mod:`.fields`, reading in :mod:`.loading`, error
 messages in :mod:`.messages`, duration distributions in :mod:`.distributions`.
 """
@@ -18,6 +18,7 @@ from .casetypes import (
     Standard,
     SurgeWindow,
 )
+from .levers import FasterHiring, Levers, Rebalancing, RetentionPay, Wellbeing
 from .loading import apply_overrides, load_scenario, load_yaml, validate_scenario
 from .policies import Gatekeeping, InitialState, Policies, Scandal
 from .risk import Intake, Risk, RiskTier
@@ -41,13 +42,17 @@ __all__ = [
     "CaseType",
     "ComplexityLevel",
     "Contacts",
+    "FasterHiring",
     "FirstContact",
     "FreezeWindow",
     "Gatekeeping",
     "Hiring",
     "InitialState",
     "Intake",
+    "Levers",
     "Policies",
+    "Rebalancing",
+    "RetentionPay",
     "Risk",
     "RiskTier",
     "Scandal",
@@ -59,6 +64,7 @@ __all__ = [
     "Support",
     "SurgeWindow",
     "Turnover",
+    "Wellbeing",
     "Workforce",
     "apply_overrides",
     "load_scenario",

@@ -25,6 +25,7 @@ from .fields import (
     check_keys,
     check_per_tier,
 )
+from .levers import Levers
 from .policies import InitialState, Policies
 from .risk import Intake, Risk
 from .workforce import (
@@ -69,6 +70,7 @@ class Scenario(BaseModel):
     supervision: Supervision | None = None
     support: Support = Support()
     technology: Technology | None = None
+    levers: Levers = Levers()
     strain: Strain | None = None
     turnover: Turnover = Turnover()
     hiring: Hiring = Hiring()
