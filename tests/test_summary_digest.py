@@ -3,10 +3,11 @@
 The figures of two replications of each shipped scenario (and of variants that switch on
 what the shipped files leave off: the scandal policy, adaptive gatekeeping, other overflow
 policies, an initial caseload, other triage rules, service, pathways, reassessment, non-case
-time, the levers of issue 21), the daily series of one replication and
-the per-referral records of ``minimal.yaml`` are stored, to the last bit (``float.hex``), in
-``tests/digests/summaries.json``. A refactoring must reproduce them exactly; a change that is
-meant to change figures regenerates the file in the same commit, saying why:
+time, the levers and a region of two offices sharing cases), the daily series of one
+replication and the per-referral records of ``minimal.yaml`` are stored, to the last bit
+(``float.hex``), in ``tests/digests/summaries.json``. A refactoring must reproduce them
+exactly; a change that is meant to change figures regenerates the file in the same commit,
+saying why:
 
     python tests/test_summary_digest.py --write
 
@@ -97,6 +98,17 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
                 "faster_hiring": {"level": 0.5, "cost_per_hire": 3000.0},
                 "rebalancing": {"every_days": 14.0, "cost_per_audit": 200.0},
             },
+        },
+    ),
+    "minimal_region": (
+        "minimal.yaml",
+        {
+            "caps.overflow": "over_cap",
+            "offices": [
+                {"name": "north"},
+                {"name": "south", "overrides": {"workforce.caseworkers": 7}},
+            ],
+            "sharing": {"transfer_hours": 3.0, "cost_per_case": 100.0},
         },
     ),
     "minimal_fifo_weighted": (

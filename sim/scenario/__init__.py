@@ -20,6 +20,7 @@ from .casetypes import (
 )
 from .levers import FasterHiring, Levers, Rebalancing, RetentionPay, Wellbeing
 from .loading import apply_overrides, load_scenario, load_yaml, validate_scenario
+from .offices import Office, Sharing, office_scenarios
 from .policies import Gatekeeping, InitialState, Policies, Scandal
 from .risk import Intake, Risk, RiskTier
 from .schema import Scenario, Staffing
@@ -50,6 +51,7 @@ __all__ = [
     "InitialState",
     "Intake",
     "Levers",
+    "Office",
     "Policies",
     "Rebalancing",
     "RetentionPay",
@@ -57,6 +59,7 @@ __all__ = [
     "RiskTier",
     "Scandal",
     "Scenario",
+    "Sharing",
     "Staffing",
     "Standard",
     "Strain",
@@ -69,5 +72,6 @@ __all__ = [
     "apply_overrides",
     "load_scenario",
     "load_yaml",
+    "office_scenarios",
     "validate_scenario",
 ]
