@@ -19,6 +19,7 @@ from .experiments.design import load_sweep, sweep_over
 from .experiments.results import load_results, summarise_results
 from .experiments.runner import RunResult, run, run_replication
 from .experiments.sweep import run_sweep
+from .optimisation import OptimisationResult, optimise
 from .scenario import Scenario, apply_overrides, load_scenario, validate_scenario
 
 
@@ -40,6 +41,7 @@ except PackageNotFoundError:  # running from a source tree without installing
 __all__ = [
     "FIGURES",
     "CaseloadModel",
+    "OptimisationResult",
     "ReplicationOutput",
     "ReplicationSummary",
     "RunResult",
@@ -51,6 +53,7 @@ __all__ = [
     "load_results",
     "load_scenario",
     "load_sweep",
+    "optimise",
     "run",
     "run_replication",
     "run_sweep",
