@@ -16,6 +16,18 @@ papermill = pytest.importorskip("papermill")
 nbformat = pytest.importorskip("nbformat")
 
 REDUCED = {
+    "budget_mix": {
+        "REPLICATIONS": 2,
+        "HORIZON_DAYS": 150,
+        "WARMUP_DAYS": 30,
+        "LEVERS": ["caseworkers", "wellbeing", "retention_pay"],
+        "DESIGN_POINTS": 2,
+        "DESIGN_REPS": 2,
+        "FIRST_STAGE": 3,
+        "MAX_REPS": 5,
+        "CANDIDATES": 3,
+        "ENGINE": "serial",
+    },
     "budget_frontier": {
         "REPLICATIONS": 2,
         "HORIZON_DAYS": 300,
@@ -34,7 +46,12 @@ REDUCED = {
     },
     "turnover_spiral": {"REPLICATIONS": 2, "HORIZON_DAYS": 300, "ENGINE": "serial"},
 }
-FIGURES_AT_LEAST = {"budget_frontier": 3, "intake_threshold_tradeoff": 2, "turnover_spiral": 4}
+FIGURES_AT_LEAST = {
+    "budget_mix": 4,
+    "budget_frontier": 3,
+    "intake_threshold_tradeoff": 2,
+    "turnover_spiral": 4,
+}
 
 
 def test_every_notebook_is_tested():
