@@ -108,26 +108,27 @@ class RunResult:
     def summary_by_case_type(self, level: float = 0.95) -> pd.DataFrame:
         """:meth:`summary` of each figure of :data:`~sim.core.summary.CASE_TYPE_FIGURES`, per
         case type: one row per (case type, figure)."""
-        tables = []
-        for case_type, rows in self.by_case_type.groupby("case_type", sort=False):
-            table = summarise(rows, list(CASE_TYPE_FIGURES), level)
-            table.insert(0, "case_type", case_type)
-            table.insert(1, "label", [FIGURES[f]["label"] for f in table.index])
-            tables.append(table)
-        return pd.concat(tables)
+        return _grouped_summary(self.by_case_type, "case_type", list(CASE_TYPE_FIGURES), level)
 
     def summary_by_office(self, level: float = 0.95) -> pd.DataFrame:
         """:meth:`summary` of every figure for each office of a region: one row per (office,
         figure)."""
         if self.by_office is None:
             raise ValueError(f"{self.scenario.name}: not a region (no offices)")
-        tables = []
-        for office, rows in self.by_office.groupby("office", sort=False):
-            table = summarise(rows, list(FIGURES), level)
-            table.insert(0, "office", office)
-            table.insert(1, "label", [FIGURES[f]["label"] for f in table.index])
-            tables.append(table)
-        return pd.concat(tables)
+        return _grouped_summary(self.by_office, "office", list(FIGURES), level)
+
+
+def _grouped_summary(
+    table: pd.DataFrame, column: str, figures: list[str], level: float
+) -> pd.DataFrame:
+    """The mean and interval of ``figures`` for each value of ``column``, labelled."""
+    tables = []
+    for key, rows in table.groupby(column, sort=False):
+        summary = summarise(rows, figures, level)
+        summary.insert(0, column, key)
+        summary.insert(1, "label", [FIGURES[f]["label"] for f in summary.index])
+        tables.append(summary)
+    return pd.concat(tables)
 
 
 def run(

@@ -293,17 +293,7 @@ def optimise(
         reps = range(design_replications, design_replications + int(best.replications))
         ours = np.asarray(selection.observations[selection.best][: len(reps)])
         theirs = evaluator.values([reference], reps)[0]
-        mean, low, high = confidence_interval(theirs.tolist())
-        difference = confidence_interval((theirs - ours).tolist())
-        alone = {
-            "buys": reference.describe(),
-            "mean": mean,
-            "ci_low": low,
-            "ci_high": high,
-            "difference": difference[0],
-            "difference_low": difference[1],
-            "difference_high": difference[2],
-        }
+        alone = {"buys": reference.describe(), **_intervals(theirs, theirs - ours)}
     return OptimisationResult(
         scenario.name,
         budget,
@@ -319,6 +309,24 @@ def optimise(
         alone,
         evaluator.runs,
     )
+
+
+def _intervals(values: np.ndarray, differences: np.ndarray) -> dict[str, float]:
+    """The mean of ``values`` and of their paired ``differences``, each with its 95% interval
+    (a difference of a mix from itself is exactly 0)."""
+    mean, low, high = confidence_interval(values.tolist())
+    if not np.any(differences):
+        difference = (0.0, 0.0, 0.0)
+    else:
+        difference = confidence_interval(differences.tolist())
+    return {
+        "mean": mean,
+        "ci_low": low,
+        "ci_high": high,
+        "difference": difference[0],
+        "difference_low": difference[1],
+        "difference_high": difference[2],
+    }
 
 
 def _table(
@@ -350,27 +358,16 @@ def _candidates(
     for i, (shares, purchase) in enumerate(mixes):
         outputs = np.asarray(selection.observations[i])
         common = min(len(outputs), len(best))
-        mean, low, high = confidence_interval(outputs.tolist())
-        difference = (
-            confidence_interval((outputs[:common] - best[:common]).tolist())
-            if i != selection.best
-            else (0.0, 0.0, 0.0)
-        )
+        intervals = _intervals(outputs, outputs[:common] - best[:common])
+        low, high = intervals["difference_low"], intervals["difference_high"]
         rows.append(
             {
                 **{f"share_{lever}": float(s) for lever, s in zip(levers, shares, strict=True)},
                 "buys": purchase.describe(),
                 "planned_cost": sum(purchase.planned_cost.values()),
                 "replications": len(outputs),
-                "mean": mean,
-                "ci_low": low,
-                "ci_high": high,
-                "difference": difference[0],
-                "difference_low": difference[1],
-                "difference_high": difference[2],
-                "separated": bool(
-                    i != selection.best and not difference[1] <= 0.0 <= difference[2]
-                ),
+                **intervals,
+                "separated": bool(i != selection.best and not low <= 0.0 <= high),
                 "eliminated_at": selection.eliminated_at.get(i, math.nan),
             }
         )
