@@ -231,6 +231,7 @@ def test_the_optimiser_finds_the_known_best_mix(seed: int, engine: str) -> None:
 
 
 def test_caseload_optimise_prints_the_best_mix(tmp_path) -> None:
+    """On a local Dask cluster (one for the whole optimisation, on loopback)."""
     import yaml
 
     path = tmp_path / "office.yaml"
@@ -256,7 +257,9 @@ def test_caseload_optimise_prints_the_best_mix(tmp_path) -> None:
         "--candidates",
         "3",
         "--engine",
-        "serial",
+        "dask",
+        "--jobs",
+        "2",
     ]
     result = runner.invoke(main, args)
     assert result.exit_code == 0, result.output

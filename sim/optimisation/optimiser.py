@@ -26,9 +26,10 @@ covered.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +39,7 @@ import pandas as pd
 from ..core.summary import FIGURES
 from ..errors import ScenarioError
 from ..experiments.design import Task
-from ..experiments.engines import run_tasks
+from ..experiments.engines import default_jobs, run_tasks
 from ..experiments.intervals import confidence_interval
 from ..scenario import Scenario
 from .design import Surrogate, simplex_design, simplex_points
@@ -235,7 +236,74 @@ def optimise(
         raise ScenarioError("--budget", None, f"expected a budget above 0, got {budget:g}")
     seed = scenario.seed if seed is None else seed
     say = on_step or (lambda _: None)
-    evaluator = _Evaluator(scenario, target, seed, engine, jobs, scheduler)
+    with _cluster(engine, jobs, scheduler) as scheduler:
+        evaluator = _Evaluator(scenario, target, seed, engine, jobs, scheduler)
+        return _optimise(
+            scenario,
+            budget,
+            levers,
+            target,
+            evaluator,
+            say,
+            minimise=minimise,
+            indifference=indifference,
+            alpha=alpha,
+            design_points=design_points,
+            design_replications=design_replications,
+            first_stage=first_stage,
+            max_replications=max_replications,
+            candidates=candidates,
+            seed=seed,
+            batch=batch,
+        )
+
+
+@contextlib.contextmanager
+def _cluster(engine: str, jobs: int | None, scheduler: str | None) -> Iterator[str | None]:
+    """The Dask scheduler every step uses: the one given, or one local cluster for the whole
+    optimisation (the engine would otherwise start a cluster for each step)."""
+    if engine != "dask" or scheduler is not None:
+        yield scheduler
+        return
+    try:
+        from dask.distributed import LocalCluster
+    except ImportError:  # pragma: no cover - depends on the extra
+        raise ScenarioError(
+            "--engine dask", None, "dask is not installed: pip install 'caseload-sim[dask]'"
+        ) from None
+    cluster = LocalCluster(
+        n_workers=jobs or default_jobs(),
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+    try:
+        yield cluster.scheduler_address
+    finally:
+        cluster.close()
+
+
+def _optimise(
+    scenario: Scenario,
+    budget: float,
+    levers: list[str],
+    target: str,
+    evaluator: _Evaluator,
+    say: Callable[[str], None],
+    *,
+    minimise: bool,
+    indifference: float | None,
+    alpha: float,
+    design_points: int | None,
+    design_replications: int,
+    first_stage: int,
+    max_replications: int,
+    candidates: int,
+    seed: int,
+    batch: int,
+) -> OptimisationResult:
+    """The three steps of :func:`optimise`, on an evaluator that runs the replications."""
 
     def purchase(shares: np.ndarray) -> Purchase:
         return buy(scenario, {lever: budget * s for lever, s in zip(levers, shares, strict=True)})
