@@ -22,6 +22,7 @@ from .experiments.results import load_results, summarise_results
 from .experiments.runner import RunResult, run, run_replication
 from .experiments.sweep import run_sweep
 from .fitting import FitResult, fit
+from .optimisation import OptimisationResult, optimise
 from .scenario import Scenario, apply_overrides, load_scenario, validate_scenario
 
 
@@ -45,6 +46,7 @@ __all__ = [
     "CaseloadModel",
     "Comparison",
     "FitResult",
+    "OptimisationResult",
     "ReplicationOutput",
     "ReplicationSummary",
     "RunResult",
@@ -58,6 +60,7 @@ __all__ = [
     "load_results",
     "load_scenario",
     "load_sweep",
+    "optimise",
     "run",
     "run_replication",
     "run_sweep",

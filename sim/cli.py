@@ -854,3 +854,101 @@ def format_csv(result: RunResult) -> str:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+@main.command("optimise")
+@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(dir_okay=True))
+@click.option("--budget", "-b", required=True, type=float, help="Money a year to spend.")
+@click.option(
+    "--levers",
+    "-l",
+    required=True,
+    help="Comma-separated levers, e.g. caseworkers,support_staff,wellbeing,retention_pay.",
+)
+@click.option(
+    "--target",
+    "-t",
+    default="missed_per_1000_referrals",
+    show_default=True,
+    help="The figure to minimise.",
+)
+@click.option("--maximise", is_flag=True, help="Maximise the target instead.")
+@click.option(
+    "--indifference", type=float, help="KN's indifference zone (default: 5% of the design mean)."
+)
+@click.option("--design-points", type=click.IntRange(min=1), help="Space-filling points.")
+@click.option("--design-reps", type=click.IntRange(min=2), default=5, show_default=True)
+@click.option("--first-stage", type=click.IntRange(min=2), default=10, show_default=True)
+@click.option("--max-reps", type=click.IntRange(min=2), default=100, show_default=True)
+@click.option("--candidates", type=click.IntRange(min=1), default=6, show_default=True)
+@click.option("--engine", type=click.Choice(ENGINES), default="processes", show_default=True)
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Processes or Dask workers.")
+@click.option("--scheduler", help="Dask scheduler address (default: a local cluster).")
+@click.option("--seed", "-s", type=click.IntRange(min=0), help="Seed (default: the scenario's).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Change a field.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+def optimise_command(
+    scenario_file: str,
+    budget: float,
+    levers: str,
+    target: str,
+    maximise: bool,
+    indifference: float | None,
+    design_points: int | None,
+    design_reps: int,
+    first_stage: int,
+    max_reps: int,
+    candidates: int,
+    engine: str,
+    jobs: int | None,
+    scheduler: str | None,
+    seed: int | None,
+    overrides: tuple[str, ...],
+    fmt: str,
+) -> None:
+    """The best mix of LEVERS for a yearly BUDGET: a design over the budget simplex, a
+    surrogate, then ranking and selection (KN) with a 95% guarantee (docs/levers.md)."""
+    from .optimisation import OptimisationError, optimise
+
+    scenario = _load(scenario_file, overrides)
+    try:
+        result = optimise(
+            scenario,
+            budget,
+            [lever.strip() for lever in levers.split(",") if lever.strip()],
+            target,
+            minimise=not maximise,
+            indifference=indifference,
+            design_points=design_points,
+            design_replications=design_reps,
+            first_stage=first_stage,
+            max_replications=max_reps,
+            candidates=candidates,
+            engine=engine,
+            jobs=jobs,
+            scheduler=scheduler,
+            seed=seed,
+            on_step=lambda step: click.echo(step, err=True),
+        )
+    except ScenarioError as exc:
+        _fail(str(exc))
+    except OptimisationError as exc:
+        _fail(f"{scenario_file}: a run failed: {exc}")
+    if fmt == "json":
+        data = {
+            "best": result.best.to_dict(),
+            "candidates": result.candidates.reset_index().to_dict(orient="records"),
+            "caseworkers_alone": result.caseworkers_alone,
+            "indifference": result.indifference,
+            "guaranteed": result.guaranteed,
+            "runs": result.runs,
+        }
+        click.echo(json.dumps(data, indent=1, default=_json_default))
+    else:
+        click.echo(result.report())

@@ -22,6 +22,18 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 
 SMALL = {
+    "budget_mix": {
+        "REPLICATIONS": 2,
+        "HORIZON_DAYS": 150,
+        "WARMUP_DAYS": 30,
+        "LEVERS": ["caseworkers", "wellbeing", "retention_pay"],
+        "DESIGN_POINTS": 2,
+        "DESIGN_REPS": 2,
+        "FIRST_STAGE": 3,
+        "MAX_REPS": 5,
+        "CANDIDATES": 3,
+        "ENGINE": "serial",
+    },
     "budget_frontier": {
         "REPLICATIONS": 2,
         "HORIZON_DAYS": 300,
@@ -41,7 +53,12 @@ SMALL = {
     "turnover_spiral": {"REPLICATIONS": 2, "HORIZON_DAYS": 300, "ENGINE": "serial"},
 }
 """The small run whose outputs the notebooks store (and the tests repeat)."""
-FIGURES_AT_LEAST = {"budget_frontier": 3, "intake_threshold_tradeoff": 2, "turnover_spiral": 4}
+FIGURES_AT_LEAST = {
+    "budget_mix": 4,
+    "budget_frontier": 3,
+    "intake_threshold_tradeoff": 2,
+    "turnover_spiral": 4,
+}
 NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:e[+-]?\d+)?")
 
 

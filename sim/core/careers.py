@@ -29,6 +29,7 @@ from ..scenario import Scenario
 from .casetypes import DAYS_PER_YEAR
 from .clock import call_at
 from .costs import CostRates
+from .levers import LeverEffects
 from .metrics import Metrics
 from .randomness import Purpose, RandomStreams
 from .workforce import Roster, Worker
@@ -85,8 +86,13 @@ class Careers:
         costs: CostRates,
     ) -> None:
         self.hiring = scenario.hiring
+        levers = LeverEffects.from_scenario(scenario)
         self.base_hazard = scenario.turnover.annual_rate / DAYS_PER_YEAR
-        """Quit hazard per day in post, before strain."""
+        """Quit hazard per day in post, before strain (and after retention pay)."""
+        if levers.base_quit != 1.0:  # retention pay
+            self.base_hazard *= levers.base_quit
+        self._lag_factor = levers.hiring_lag
+        """A faster pipeline's multiplier of every hiring lag."""
         positions = scenario.staffing.caseworkers
         self._lives = [streams.generator(Purpose.WORKFORCE, p, 0) for p in range(positions)]
         self._lags = [streams.generator(Purpose.WORKFORCE, p, 1) for p in range(positions)]
@@ -102,6 +108,7 @@ class Careers:
         self._env = env
         self._metrics = metrics
         self._hire_cost = costs.per_hire
+        self._pipeline_cost = costs.pipeline_per_hire
         self._vacated: dict[int, float] = {}
         """When each vacant position fell vacant."""
         self.staff: list[Worker] = []
@@ -153,6 +160,8 @@ class Careers:
         """When a vacancy opened at ``vacated`` is filled (``None``: never, a freeze)."""
         hiring = self.hiring
         lag = float(hiring.lag.sample(self._lags[position], 1)[0])
+        if self._lag_factor != 1.0:  # a faster pipeline
+            lag *= self._lag_factor
         if hiring.freeze:
             return None
         start = vacated + lag
@@ -248,6 +257,8 @@ class Careers:
         worker.last_day_start = worker.ready_at
         self.roster.add(worker)
         self._metrics.hire(now, now - self._vacated.pop(position), self._hire_cost)
+        if self._pipeline_cost:
+            self._metrics.levers.hire(now, self._pipeline_cost)
         if worker.ready_at <= now:
             self._start_taking_cases(worker)
         else:

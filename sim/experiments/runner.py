@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..core import guards
 from ..core.model import CaseloadModel, ReplicationOutput
+from ..core.region import Region
 from ..core.summary import CASE_TYPE_FIGURES, FIGURES, ReplicationSummary
 from ..core.work import TriageRule
 from ..scenario import Scenario, load_scenario
@@ -47,9 +48,13 @@ def run_replication(
 
     A run whose cases waiting or open pass ``max_in_system`` stops with
     :class:`~sim.core.guards.RunawayError`, which reports the growth (``None``: no limit).
+    A scenario with ``offices`` runs as a region (:class:`~sim.core.region.Region`): the
+    summary is the whole region's, ``by_office`` has a row per office.
     """
-    model = CaseloadModel(
-        _as_scenario(scenario),
+    scenario = _as_scenario(scenario)
+    build = Region if scenario.offices else CaseloadModel  # several offices, or one
+    model = build(
+        scenario,
         replication=replication,
         seed=seed,
         timeseries=timeseries,
@@ -81,6 +86,9 @@ class RunResult:
     by_case_type
         One row per replication and case type: the figures of
         :data:`~sim.core.summary.CASE_TYPE_FIGURES`.
+    by_office
+        A region's offices: one row per replication and office (``office``, ``replication``,
+        then every figure); ``None`` for a single office.
     """
 
     scenario: Scenario
@@ -90,6 +98,7 @@ class RunResult:
     timeseries: pd.DataFrame | None = None
     records: pd.DataFrame | None = None
     by_case_type: pd.DataFrame | None = None
+    by_office: pd.DataFrame | None = None
 
     def summary(self, level: float = 0.95) -> pd.DataFrame:
         """Mean, ``level`` confidence interval, sd and n of every figure, with labels and units.
@@ -106,13 +115,14 @@ class RunResult:
     def summary_by_case_type(self, level: float = 0.95) -> pd.DataFrame:
         """:meth:`summary` of each figure of :data:`~sim.core.summary.CASE_TYPE_FIGURES`, per
         case type: one row per (case type, figure)."""
-        tables = []
-        for case_type, rows in self.by_case_type.groupby("case_type", sort=False):
-            table = summarise(rows, list(CASE_TYPE_FIGURES), level)
-            table.insert(0, "case_type", case_type)
-            table.insert(1, "label", [FIGURES[f]["label"] for f in table.index])
-            tables.append(table)
-        return pd.concat(tables)
+        return _grouped_summary(self.by_case_type, "case_type", list(CASE_TYPE_FIGURES), level)
+
+    def summary_by_office(self, level: float = 0.95) -> pd.DataFrame:
+        """:meth:`summary` of every figure for each office of a region: one row per (office,
+        figure)."""
+        if self.by_office is None:
+            raise ValueError(f"{self.scenario.name}: not a region (no offices)")
+        return _grouped_summary(self.by_office, "office", list(FIGURES), level)
 
     def __repr__(self) -> str:
         n = len(self.replications)
@@ -153,6 +163,19 @@ class RunResult:
         return "\n".join(lines)
 
 
+def _grouped_summary(
+    table: pd.DataFrame, column: str, figures: list[str], level: float
+) -> pd.DataFrame:
+    """The mean and interval of ``figures`` for each value of ``column``, labelled."""
+    tables = []
+    for key, rows in table.groupby(column, sort=False):
+        summary = summarise(rows, figures, level)
+        summary.insert(0, column, key)
+        summary.insert(1, "label", [FIGURES[f]["label"] for f in summary.index])
+        tables.append(summary)
+    return pd.concat(tables)
+
+
 def run(
     scenario: Scenario | str | Path,
     *,
@@ -190,7 +213,7 @@ def run(
     if count < 1:
         raise ValueError(f"replications: expected at least 1, got {count}")
     seed = scenario.seed if seed is None else seed
-    rows, counts, series, tables, types = [], [], [], [], []
+    rows, counts, series, tables, types, offices = [], [], [], [], [], []
     shown = count if count > 1 else 0
     with Progress(shown, desc=scenario.name, unit="replication", enabled=progress) as bar:
         for replication in bar.over(range(count)):
@@ -206,6 +229,8 @@ def run(
             rows.append({"replication": replication, **output.summary.as_dict()})
             counts.append({"replication": replication, **output.state_counts})
             types.append(output.by_case_type.assign(replication=replication))
+            if output.by_office is not None:
+                offices.append(output.by_office.assign(replication=replication))
             if output.timeseries is not None:
                 series.append(output.timeseries.assign(replication=replication))
             if output.records is not None:
@@ -219,4 +244,13 @@ def run(
         timeseries=pd.concat(series, ignore_index=True) if series else None,
         records=pd.concat(tables, ignore_index=True) if tables else None,
         by_case_type=pd.concat(types, ignore_index=True),
+        by_office=_office_rows(offices),
     )
+
+
+def _office_rows(tables: list[pd.DataFrame]) -> pd.DataFrame | None:
+    """The offices' rows of every replication: ``office``, ``replication``, every figure."""
+    if not tables:
+        return None
+    rows = pd.concat(tables, ignore_index=True)
+    return rows[["office", "replication", *FIGURES]]

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from ..errors import ScenarioError
 from .messages import as_scenario_error, did_you_mean, field_names_at
+from .offices import office_scenarios
 from .schema import Scenario
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "apply_overrides",
     "load_scenario",
     "load_yaml",
+    "override",
     "validate_scenario",
 ]
 
@@ -144,7 +146,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     """
     data = load_yaml(path)
     if overrides:
-        data = _override(data, overrides, str(path))
+        data = override(data, overrides, str(path))
     return validate_scenario(data, str(path))
 
 
@@ -161,20 +163,23 @@ def validate_scenario(data: Any, source: str = "<scenario>") -> Scenario:
             "`caseload sweep FILE --out DIR` (sim.load_sweep in Python)",
         )
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise as_scenario_error(exc, source, data, Scenario) from None
     except RecursionError:
         raise ScenarioError(source, None, "structure nested too deeply") from None
+    if scenario.offices is not None:
+        office_scenarios(scenario, source)  # every office's changes make a valid scenario
+    return scenario
 
 
 def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
     """Return a copy of ``scenario`` with ``{"dotted.path": value}`` changes, re-validated."""
-    data = _override(scenario.model_dump(mode="python"), overrides, scenario.name)
+    data = override(scenario.model_dump(mode="python"), overrides, scenario.name)
     return validate_scenario(data, f"{scenario.name} (with overrides)")
 
 
-def _override(data: Any, overrides: Mapping[str, Any], source: str) -> dict[str, Any]:
+def override(data: Any, overrides: Mapping[str, Any], source: str) -> dict[str, Any]:
     """``data`` with each ``{"dotted.path": value}`` set; list items by index.
 
     A section the file leaves out (``supervision``, say) is created when the schema has it,
