@@ -38,6 +38,7 @@ class ReferralRecord(NamedTuple):
     first_contact_at: float
     closed_at: float
     handoffs: int
+    harms: int
     contacts_due: int
     contacts_on_time: int
     dose_at_close: float
@@ -65,6 +66,7 @@ def records_table(referrals: Iterable[Referral]) -> pd.DataFrame:
             first_contact_at=nan if r.first_contact_at is None else r.first_contact_at,
             closed_at=nan if r.closed_at is None else r.closed_at,
             handoffs=r.handoffs,
+            harms=r.harms,
             contacts_due=r.contacts_due,
             contacts_on_time=r.contacts_on_time,
             dose_at_close=r.dose_at_close,
