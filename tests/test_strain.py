@@ -19,31 +19,60 @@ def model() -> StrainModel:
     return StrainModel(Strain())
 
 
-def test_strain_rises_with_pressure_and_recovers_below(model):
+def test_strain_moves_toward_the_pressure(model):
     # Pressure: the day's new work plus the backlog spread over catch_up_days (5), over hours.
     assert model.pressure(7.0, 0.0, 7.0) == pytest.approx(1.0)
     assert model.pressure(7.0, 35.0, 7.0) == pytest.approx(2.0)
-    assert model.after_working_day(0.5, 2.0, 1.0) == pytest.approx(0.5 + 0.05)
-    assert model.after_working_day(0.5, 3.0, 1.5) == pytest.approx(0.5 + 0.05 * 2 * 1.5)
-    assert model.after_working_day(0.5, 0.8, 1.0) == pytest.approx(0.5 * 0.97)
+    # Above the strain, up by rise_per_day (0.05) of the gap (times the supervision factor);
+    # below it, down by recovery_per_day (0.03) of the gap; days off toward 0.
+    assert model.after_working_day(0.5, 2.0, 1.0) == pytest.approx(0.5 + 0.05 * 1.5)
+    assert model.after_working_day(0.5, 3.0, 1.5) == pytest.approx(0.5 + 0.05 * 2.5 * 1.5)
+    assert model.after_working_day(0.5, 0.3, 1.0) == pytest.approx(0.5 - 0.03 * 0.2)
+    assert model.after_working_day(0.5, 0.5, 1.0) == 0.5
     assert model.after_day_off(0.5) == pytest.approx(0.5 * 0.97)
     assert model.after_working_day(1.99, 50.0, 1.0) == 2.0  # max_strain
     assert model.after_harm(0.5) == pytest.approx(0.6)
     assert model.after_harm(1.95) == 2.0
 
 
-def test_strain_effects_at_rest_halfway_and_burned_out(model):
+def test_strain_reaches_the_pressure_in_the_long_run(model):
+    """Day after day at a constant pressure, strain settles at it: the fixed point of the
+    update, whatever it started from (a smooth response to load, not a switch at 1)."""
+    for pressure in (0.4, 0.9, 1.3):
+        for start in (0.0, 1.9):
+            strain = start
+            for _ in range(2000):
+                strain = model.after_working_day(strain, pressure, 1.0)
+            assert strain == pytest.approx(pressure, rel=1e-6)
+
+
+def test_burnout_is_the_share_of_tolerances_below_the_strain(model):
+    """Tolerances lognormal around burnout_threshold (1) with log-sd tolerance_spread (1):
+    the share burned out at strain s is the lognormal's cdf at s (scipy's, not ours)."""
+    tolerance = stats.lognorm(s=1.0, scale=1.0)
+    for strain in (0.05, 0.5, 1.0, 1.7, 2.0):
+        assert model.burned_out(strain) == pytest.approx(tolerance.cdf(strain), rel=1e-12)
+    assert model.burned_out(0.0) == 0.0
+    assert model.burned_out(1.0) == pytest.approx(0.5)
+    wide = StrainModel(Strain(burnout_threshold=2.0, tolerance_spread=0.3))
+    assert wide.burned_out(3.0) == pytest.approx(stats.lognorm(s=0.3, scale=2.0).cdf(3.0))
+
+
+def test_strain_effects_in_proportion_to_the_share_burned_out(model):
+    b = stats.lognorm(s=1.0, scale=1.0).cdf
     assert model.hours_factor(0.0) == 1.0
-    assert model.hours_factor(0.5) == pytest.approx(1 - 0.25 * 0.5)
-    assert model.hours_factor(1.0) == model.hours_factor(2.0) == pytest.approx(0.75)
-    assert model.detection_factor(1.0) == pytest.approx(0.75)
+    assert model.hours_factor(0.5) == pytest.approx(1 - 0.25 * b(0.5))
+    assert model.hours_factor(2.0) == pytest.approx(1 - 0.25 * b(2.0))
+    assert model.detection_factor(1.0) == pytest.approx(1 - 0.25 * 0.5)
     assert model.absence_probability(0.0) == pytest.approx(0.02)
-    assert model.absence_probability(0.5) == pytest.approx(0.05)
-    assert model.absence_probability(2.0) == pytest.approx(0.08)
+    assert model.absence_probability(1.0) == pytest.approx(0.05)
+    assert model.absence_probability(2.0) == pytest.approx(0.02 + 0.06 * b(2.0))
     assert model.quit_multiplier(0.0) == 1.0
-    assert model.quit_multiplier(1.0) == pytest.approx(3.0)
-    assert model.quit_multiplier(2.0) == pytest.approx(3.0**1.5)  # x capped at 1.5
-    assert not model.burned_out(0.99) and model.burned_out(1.0)
+    assert model.quit_multiplier(1.0) == pytest.approx(2.0)  # half at 3 times the hazard
+    assert model.quit_multiplier(2.0) == pytest.approx(1 + 2 * b(2.0))
+    strains = [0.1 * k for k in range(1, 21)]
+    multipliers = [model.quit_multiplier(s) for s in strains]
+    assert multipliers == sorted(multipliers) and multipliers[-1] < 3.0
 
 
 def test_no_strain_block_or_disabled_means_no_effects():

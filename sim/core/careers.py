@@ -157,9 +157,16 @@ class Careers:
         return worker
 
     def hire_time(self, position: int, vacated: float) -> float | None:
-        """When a vacancy opened at ``vacated`` is filled (``None``: never, a freeze)."""
-        hiring = self.hiring
-        lag = float(hiring.lag.sample(self._lags[position], 1)[0])
+        """When a vacancy opened at ``vacated`` is filled (``None``: never, a freeze).
+
+        Recruitment goes in rounds, each taking a hiring lag; a round fills the post with
+        ``fill_probability``, and a vacancy is advertised again until one does.
+        """
+        hiring, rng = self.hiring, self._lags[position]
+        lag = float(hiring.lag.sample(rng, 1)[0])
+        if hiring.fill_probability < 1.0:
+            while rng.random() >= hiring.fill_probability:
+                lag += float(hiring.lag.sample(rng, 1)[0])
         if self._lag_factor != 1.0:  # a faster pipeline
             lag *= self._lag_factor
         if hiring.freeze:

@@ -41,6 +41,7 @@ class ReferralRecord(NamedTuple):
     closed_at: float
     handoffs: int
     worker: int
+    harms: int
     contacts_due: int
     contacts_on_time: int
     dose_at_close: float
@@ -69,6 +70,7 @@ def records_table(referrals: Iterable[Referral]) -> pd.DataFrame:
             closed_at=nan if r.closed_at is None else r.closed_at,
             handoffs=r.handoffs,
             worker=r.worker_id,
+            harms=r.harms,
             contacts_due=r.contacts_due,
             contacts_on_time=r.contacts_on_time,
             dose_at_close=r.dose_at_close,

@@ -126,6 +126,7 @@ class Referral:
         "first_contact_due",
         "follow_on",
         "handoffs",
+        "harms",
         "history",
         "id",
         "initial",
@@ -211,6 +212,8 @@ class Referral:
         """Changes of worker (a leaver's case transferred)."""
         self.signals_caught = 0
         """Signals of the subject caught by a contact on this case."""
+        self.harms = 0
+        """Harms to the subject while this case was open with a worker."""
         self.dose_at_close = 0.0
         """The service dose delivered, read at closure (:mod:`sim.core.service`)."""
         self.pathway_draw = 1.0

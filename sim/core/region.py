@@ -17,7 +17,6 @@ pooled, so a percentile is the region's, not an average of the offices'; time av
 from __future__ import annotations
 
 import copy
-
 from collections import Counter
 from typing import Any
 

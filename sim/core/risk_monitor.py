@@ -171,6 +171,7 @@ class RiskMonitor:
             self._metrics.harm(now, harm_cause(signal, now), current.profile.index)
             self._metrics.outcomes.recurrence.harm(subject)
             if current.state is OPEN:  # secondary trauma for the worker
+                current.harms += 1
                 current.worker.strain = self._strain.after_harm(current.worker.strain)
             self._intake.harm(subject.tier)
         subject.signal_ended()

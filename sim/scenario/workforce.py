@@ -111,17 +111,18 @@ class Technology(BaseModel):
 class Strain(BaseModel):
     """Strain and burnout per worker (see docs/workforce.md for the functional forms).
 
-    Strain ``s`` (0 = rested; ``burnout_threshold`` = burned out; at most
-    ``max_strain``) rises each working day by ``rise_per_day * (pressure - 1)``
-    while the work asked exceeds the hours (pressure > 1) and falls by the share
-    ``recovery_per_day`` otherwise (and on days off). Pressure is the day's new
-    work plus the overdue work spread over ``catch_up_days``, over the hours
-    available. A harm on the worker's caseload adds ``trauma_jump``. With
-    ``x = s / burnout_threshold`` (capped at 1.5): hours are multiplied by
-    ``1 - productivity_loss * min(x, 1)``, detection by ``1 - detection_loss *
-    min(x, 1)``, the daily chance of absence is ``absence_base + (absence_at_burnout
-    - absence_base) * min(x, 1)``, and the quit hazard by
-    ``quit_multiplier_at_burnout ** x``.
+    Strain ``s`` (0 = rested; at most ``max_strain``) moves each working day toward the
+    day's pressure ``p``: up by ``rise_per_day * (p - s)`` when the pressure is above
+    it, down by ``recovery_per_day * (s - p)`` when below; on days off it falls by
+    the share ``recovery_per_day``. Pressure is the day's new work plus the overdue
+    work spread over ``catch_up_days``, over the hours available. A harm on the
+    worker's caseload adds ``trauma_jump``. Workers' tolerances are lognormal around
+    ``burnout_threshold`` with log-sd ``tolerance_spread``, so a share
+    ``b(s) = Phi(ln(s / burnout_threshold) / tolerance_spread)`` of a workforce at
+    strain ``s`` is burned out; hours are multiplied by ``1 - productivity_loss *
+    b(s)``, detection by ``1 - detection_loss * b(s)``, the daily chance of absence
+    is ``absence_base + (absence_at_burnout - absence_base) * b(s)``, and the quit
+    hazard by ``1 + (quit_multiplier_at_burnout - 1) * b(s)``.
     """
 
     model_config = STRICT
@@ -130,6 +131,7 @@ class Strain(BaseModel):
     recovery_per_day: Probability = 0.03
     trauma_jump: NonNegativeFloat = 0.1
     burnout_threshold: PositiveFloat = 1.0
+    tolerance_spread: PositiveFloat = 1.0
     max_strain: PositiveFloat = 2.0
     catch_up_days: PositiveFloat = 5.0
     productivity_loss: Probability = 0.25
@@ -140,12 +142,6 @@ class Strain(BaseModel):
 
     @model_validator(mode="after")
     def _levels(self) -> Strain:
-        if self.max_strain < self.burnout_threshold:
-            raise FieldIssue(
-                ("max_strain",),
-                f"expected at least burnout_threshold ({self.burnout_threshold:g}), "
-                f"got {self.max_strain:g}",
-            )
         if self.absence_at_burnout < self.absence_base:
             raise FieldIssue(
                 ("absence_at_burnout",),
@@ -197,12 +193,15 @@ class Hiring(BaseModel):
     Productivity (hours) and detection rise linearly from ``novice_productivity``
     and ``novice_detection`` to full over ``experience_days`` of tenure.
     ``freeze`` stops hiring for the whole run, ``freeze_window`` for a period.
+    Recruitment goes in rounds of one ``lag`` each, and a round fills the post with
+    ``fill_probability`` (a hard-to-fill post is advertised again until a round does).
     A share ``agency_cover_share`` of vacancies is covered by an agency (temporary)
     caseworker who starts after ``agency_lag`` and leaves when the permanent hire starts.
     """
 
     model_config = STRICT
     lag: Duration = Fixed(distribution="fixed", value=60.0)
+    fill_probability: Annotated[float, Field(gt=0, le=1)] = 1.0
     training_days: NonNegativeFloat = 30.0
     ramp_days: NonNegativeFloat = 180.0
     ramp_start_share: Probability = 0.3
