@@ -29,7 +29,13 @@ from .register import ReferralRegister
 from .service import Service
 from .sharing import CaseSharing
 from .waiting_list import WaitingList
-from .work import WorkContext, respond_now, roll_missed_contacts, schedule_next_contact
+from .work import (
+    WorkContext,
+    offered_load,
+    respond_now,
+    roll_missed_contacts,
+    schedule_next_contact,
+)
 from .workforce import Roster, Worker
 
 __all__ = ["Caseload"]
@@ -288,7 +294,9 @@ class Caseload:
         profile = case.profile
         if profile.provides_services:
             self._service.closing(case, now)
-        case.worker.release(case)
+        worker = case.worker
+        worker.closed_load += offered_load(case, worker.last_day_start, now)
+        worker.release(case)
         case.closed_at = now
         self._register.move(case, CLOSED)
         metrics.closure(
