@@ -5,7 +5,6 @@ opened in a real headless Chromium with the network cut off."""
 from __future__ import annotations
 
 import html
-import math
 import re
 import shutil
 import subprocess
@@ -314,18 +313,28 @@ def test_the_page_renders_in_a_browser_with_the_network_off(report, tmp_path):
     print(f"screenshot of the report: {shot}")
 
 
-def test_the_interval_of_a_burnout_share_never_goes_below_zero(report):
+def test_each_burnout_interval_is_scipys_t_interval_kept_within_0_to_100(report):
+    """The settings table shows, for each setting, scipy's 95% t-interval of the burned-out
+    share over its runs, clipped to [0%, 100%], to the decimals shown; nothing below zero."""
     folder, out, _ = report
     page = html.unescape(out.read_text(encoding="utf-8"))
     assert not re.search(r"\[-\d", page), "an interval below zero"
     results = section.open_results(folder / "results")
     table = settings_table(results.sweep)
-    lows = [
-        float(cell.split("[")[1].split("%")[0])
-        for cell in table["Worker-days burned out (%)"]
-        if "[" in cell
-    ]
-    assert min(lows) == 0.0 and all(not math.isnan(v) for v in lows)
+    cells = list(table["Worker-days burned out (%)"])
+    runs = results.sweep.table
+    points = sorted(runs.point.unique())
+    assert len(cells) == len(points) > 1
+    for cell, point in zip(cells, points, strict=True):
+        values = runs[(runs.point == point) & (runs.status == "ok")].burned_out_share * 100
+        low, high = stats.t.interval(
+            0.95, len(values) - 1, loc=values.mean(), scale=stats.sem(values)
+        )
+        shown = re.fullmatch(r"(\d+\.?\d*)% \[(\d+\.?\d*)%, (\d+\.?\d*)%\]", cell)
+        assert shown, cell
+        half_digit = 0.5 * 10.0 ** -len(shown.group(1).partition(".")[2])
+        assert float(shown.group(2)) == pytest.approx(max(low, 0.0), abs=half_digit), cell
+        assert float(shown.group(3)) == pytest.approx(min(high, 100.0), abs=half_digit), cell
 
 
 def test_report_of_a_folder_that_is_not_a_sweep(tmp_path):
