@@ -9,7 +9,8 @@ from passing by luck, or failing by it:
   divided further by the number of checks it makes on that seed;
 - it shows power: the same check, on the same number of observations, rejects an effect
   of the size that matters with probability at least :data:`POWER` (computed exactly from
-  the distribution under the alternative, or by drawing from it).
+  the distribution under the alternative, or by drawing from it), on each seed or, where
+  replications are costly, over its five seeds together (:data:`SEED_POWER` each).
 
 Plain Python and scipy, no test framework, so the helpers can be checked by hand.
 """
@@ -26,6 +27,7 @@ __all__ = [
     "ALPHA",
     "POWER",
     "SEEDS",
+    "SEED_POWER",
     "binomial_power",
     "binomial_region",
     "mean_interval",
@@ -39,7 +41,11 @@ SEEDS = (1, 2, 3, 4, 5)
 ALPHA = 0.01 / len(SEEDS)
 """False-alarm level of one seed's check (a test's five seeds together: 0.01)."""
 POWER = 0.9
-"""Least chance that a check detects an effect of the size that matters."""
+"""Least chance that a test (over its seeds) detects an effect of the size that matters."""
+SEED_POWER = 1.0 - (1.0 - POWER) ** (1.0 / len(SEEDS))
+"""Least power of one seed's check (0.37): the test fails if any seed's check does, so
+five such checks together detect the effect with probability at least POWER. Checks on
+cheap draws meet POWER on every seed; this is for checks on costly replications."""
 
 
 def binomial_region(trials: int, p: float, alpha: float = ALPHA) -> tuple[int, int]:
@@ -85,9 +91,11 @@ def poisson_power(mean: float, alternative: float, alpha: float = ALPHA) -> floa
 def mean_interval(values: Sequence[float], alpha: float = ALPHA) -> tuple[float, float]:
     """The Student-t interval of the mean of ``values`` at level ``1 - alpha`` (scipy's)."""
     data = np.asarray(values, dtype=float)
-    return tuple(
-        stats.t.interval(1.0 - alpha, data.size - 1, loc=data.mean(), scale=stats.sem(data))
-    )
+    mean, sem = float(data.mean()), float(stats.sem(data))
+    if sem == 0.0:  # every value the same: the mean is known exactly
+        return mean, mean
+    low, high = stats.t.interval(1.0 - alpha, data.size - 1, loc=mean, scale=sem)
+    return float(low), float(high)
 
 
 def t_power(n: int, sd: float, effect: float, alpha: float = ALPHA) -> float:

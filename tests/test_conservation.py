@@ -121,7 +121,13 @@ def check_books(model: CaseloadModel, until: float) -> None:
     assert first_reports == expected, "an arrival went missing or was counted twice"
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=80,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(
     variant=st.sampled_from(sorted(VARIANTS)),
     seed=st.integers(min_value=0, max_value=2**32 - 1),

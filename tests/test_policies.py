@@ -7,8 +7,11 @@ differences are the policy's.
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 from conftest import assert_same_runs, small_office_data
+from statistics_checks import POWER, SEEDS, poisson_power, poisson_region
 
 import sim
 from sim.analysis import confidence_interval
@@ -88,11 +91,6 @@ def scandal() -> sim.RunResult:
     )
 
 
-@pytest.fixture(scope="module")
-def baseline_records() -> sim.RunResult:
-    return sim.run(office(), replications=6, seed=2, records=True)
-
-
 def test_a_public_harm_lowers_the_threshold(scandal):
     series = scandal.timeseries
     assert series.scandals.sum() > 0
@@ -105,29 +103,46 @@ def test_a_public_harm_lowers_the_threshold(scandal):
         assert after.threshold.to_numpy() == pytest.approx(0.1)
 
 
-def test_a_public_harm_brings_more_referrals(scandal, baseline_records):
-    """First reports in the 120 days after the first scandal, against the same days
-    without the policy: the ordinary stream is the same, the surge is extra."""
-    series, records = scandal.timeseries, scandal.records
-    baseline = baseline_records.records
-    ratios = []
-    for replication, run in series.groupby("replication"):
-        if not run.scandals.any():
-            continue
-        start = float(run.day[run.scandals > 0].iloc[0]) + 1.0
-        end = min(start + 120.0, 500.0)
+def surge_days(series: pd.DataFrame, duration: float) -> list[int]:
+    """Days wholly inside a scandal's surge: a scandal on day ``d`` (at a time in
+    ``(d, d + 1)``) keeps it going through days ``d + 1`` to ``d + duration``."""
+    days: set[int] = set()
+    for day in series.day[series.scandals > 0]:
+        days.update(range(int(day) + 1, int(day) + int(duration) + 1))
+    return sorted(d for d in days if d <= series.day.max())
 
-        def first_reports(table, start=start, end=end, replication=replication):
-            mine = table[(table.replication == replication) & ~table.rereferral & ~table.initial]
-            return int(mine.arrival.between(start, end, inclusive="left").sum())
 
-        with_scandal, without = first_reports(records), first_reports(baseline)
-        assert with_scandal > without
-        ratios.append(with_scandal / without)
-    assert len(ratios) >= 3
-    # The surge multiplies the rate by 1.5 for as long as scandals keep coming.
-    mean, low, high = confidence_interval(ratios, 0.99)
-    assert low <= 1.5 <= high, (mean, low, high)
+def first_report_arrivals(records: pd.DataFrame, replication: int, surge: bool) -> np.ndarray:
+    mine = records[(records.replication == replication) & ~records.rereferral & ~records.initial]
+    return np.sort(mine[mine.surge == surge].arrival.to_numpy())
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_public_harm_brings_extra_referrals_at_the_surge_rate(seed):
+    """While a scandal lasts, referrals arrive at 1.5 times their rate: the ordinary stream
+    is the same as without the policy (common random numbers) and the surge adds a Poisson
+    stream at 0.5 times the rate (doubled by the arrivals' own surge on days 150-300).
+    Counted on the days wholly inside a scandal, the extra referrals are Poisson with that
+    mean; a surge 20% short of it (multiplier 1.4) would fail the check."""
+    with_policy = sim.run(
+        office({"scandal": SCANDAL}), replications=3, seed=seed, timeseries=True, records=True
+    )
+    without = sim.run(office(), replications=3, seed=seed, records=True)
+    extra, rate_days = 0, 0.0
+    for replication, series in with_policy.timeseries.groupby("replication"):
+        ordinary = first_report_arrivals(with_policy.records, replication, surge=False)
+        np.testing.assert_array_equal(
+            ordinary, first_report_arrivals(without.records, replication, surge=False)
+        )
+        surge = first_report_arrivals(with_policy.records, replication, surge=True)
+        for day in surge_days(series, SCANDAL["duration_days"]):
+            extra += int(np.sum((surge >= day) & (surge < day + 1)))
+            rate_days += 400.0 / 365.0 * (2.0 if 150 <= day < 300 else 1.0)
+    expected = (SCANDAL["surge_multiplier"] - 1.0) * rate_days
+    assert expected > 100, "the scandals must last long enough to count"
+    low, high = poisson_region(expected)
+    assert low <= extra <= high, (extra, expected)
+    assert poisson_power(expected, expected * 0.4 / 0.5) >= POWER
 
 
 def test_scandals_are_counted_in_the_summary(scandal):
