@@ -42,6 +42,7 @@ from .strain import strain_model
 from .work import (
     TRIAGE_RULES,
     TriageRule,
+    offered_load,
     respond_now,
     roll_missed_contacts,
     schedule_next_contact,
@@ -465,7 +466,9 @@ class CaseloadModel:
             missed = roll_missed_contacts(case, now) + (case.contact_due < now)
             metrics.contacts_missed_now(now, missed)
         case.contact_due = None
-        case.worker.release(case)
+        worker = case.worker
+        worker.closed_load += offered_load(case, worker.last_day_start, now)
+        worker.release(case)
         case.closed_at = now
         self._move(case, CLOSED)
         metrics.closure(now, case.assigned_at, case.planned_close, case.work_total - case.work_done)
