@@ -20,6 +20,7 @@ from sim.analysis import (
 )
 
 
+@pytest.mark.fast
 def test_pareto_frontier_of_a_known_table():
     table = pd.DataFrame(
         {
@@ -33,6 +34,7 @@ def test_pareto_frontier_of_a_known_table():
     assert list(frontier.name) == ["A", "B", "F"]
 
 
+@pytest.mark.fast
 def test_least_budget_on_a_monotone_response():
     """Missed risk falls with budget as 100 / budget plus noise (sd 1, 30 replications):
     the true mean is 11.1 at budget 9 and exactly the target, 12.5, at budget 8."""
@@ -46,6 +48,7 @@ def test_least_budget_on_a_monotone_response():
     assert least_sufficient(table, "budget", "missed", target=2.0) is None
 
 
+@pytest.mark.fast
 def test_least_budget_ignores_a_lucky_dip():
     table = pd.DataFrame(
         {
@@ -75,6 +78,7 @@ def test_first_order_indices_of_the_ishigami_function():
     assert indices.loc["fixed", "S1"] == 0.0
 
 
+@pytest.mark.fast
 def test_prim_finds_the_bad_corner():
     rng = np.random.default_rng(2)
     table = pd.DataFrame(rng.uniform(size=(4000, 3)), columns=["a", "b", "c"])

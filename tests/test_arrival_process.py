@@ -23,6 +23,8 @@ from sim.arrivals import MONTH_LENGTHS, MONTH_STARTS, ArrivalProcess, AttributeS
 from sim.casetypes import build_profiles
 from sim.randomness import Purpose, RandomStreams
 
+pytestmark = pytest.mark.fast
+
 
 def arrival_times(data: dict, horizon: float, seed: int = 1, replication: int = 0) -> np.ndarray:
     scenario = sim.validate_scenario(dict(data, horizon_days=horizon, warmup_days=0.0))

@@ -34,17 +34,20 @@ def budget_office(**changes) -> sim.Scenario:
     return sim.validate_scenario(data)
 
 
+@pytest.mark.fast
 def test_budget_funds_positions_by_hand():
     staffing = budget_office().staffing
     # 800,000 / 70,000 = 11.43; 100,000 / 95,000 = 1.05; 100,000 / 45,000 = 2.22
     assert (staffing.caseworkers, staffing.supervisors, staffing.support_staff) == (11, 1, 2)
 
 
+@pytest.mark.fast
 def test_exact_multiples_fund_whole_positions():
     budget = {**BUDGET, "per_year": 700_000.0, "mix": {"caseworker": 1.0}}
     assert budget_office(budget=budget).staffing.caseworkers == 10
 
 
+@pytest.mark.fast
 def test_cost_rates_by_hand():
     rates = CostRates.from_scenario(budget_office(**{"workforce.overtime_hours_per_day": 2.0}))
     assert rates.caseworker_per_day == pytest.approx(70_000 / 365)
@@ -54,6 +57,7 @@ def test_cost_rates_by_hand():
     assert rates.per_hire == 20_000.0
 
 
+@pytest.mark.fast
 def test_total_cost_matches_a_hand_calculation():
     scenario = budget_office(
         **{
@@ -84,6 +88,7 @@ def test_total_cost_matches_a_hand_calculation():
     assert (days.headcount <= 11).all() and worker_days < 11 * len(days)
 
 
+@pytest.mark.fast
 def test_overtime_stays_under_its_cap():
     scenario = budget_office(**{"workforce.overtime_hours_per_day": 1.0})
     s = sim.run_replication(scenario, 0, 1).summary
@@ -125,6 +130,7 @@ def staffed(supervisors: int, support_staff: int, **changes) -> sim.Scenario:
     return sim.validate_scenario(data)
 
 
+@pytest.mark.fast
 def test_supervision_coverage():
     assert CaseloadModel(staffed(2, 0)).supervision_coverage() == 1.0
     assert CaseloadModel(staffed(1, 0)).supervision_coverage() == 0.5
@@ -177,6 +183,7 @@ def test_support_staff_with_fewer_hours_absorb_less():
     assert lower_bound(late, 0.01) > 0
 
 
+@pytest.mark.fast
 def test_support_staff_speed_case_work_by_the_share_they_take():
     """Support staff take ``delegable_share`` of the case work due while their hours
     last (case work per caseworker hour 1 / (1 - share)), then what their hours allow."""

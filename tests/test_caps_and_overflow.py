@@ -12,6 +12,8 @@ from sim.intake import WaitingList
 from sim.referral import Referral, Subject
 from sim.workforce import Roster, Worker
 
+pytestmark = pytest.mark.fast
+
 CROWDED = {"workforce.caseworkers": 3, "caps.count": 6, "warmup_days": 0.0}
 
 

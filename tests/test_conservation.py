@@ -21,6 +21,8 @@ from sim.model import CaseloadModel
 from sim.randomness import RandomStreams
 from sim.referral import ReferralState
 
+pytestmark = pytest.mark.fast
+
 TURNOVER = {
     "turnover": {"annual_rate": 4.0},
     "hiring": {

@@ -86,6 +86,7 @@ def test_cutting_hours_makes_contacts_overdue_and_risk_missed_for_lack_of_contac
     assert (c["first_contact_mean_days"] > a["first_contact_mean_days"]).all()
 
 
+@pytest.mark.fast
 def test_case_closes_when_work_is_done_and_minimum_duration_passed():
     """Cases with little work close exactly on their planned date; heavy ones run late."""
     light = contact_office(**{"caps.count": 6, "workforce.caseworkers": 12})
@@ -109,6 +110,7 @@ def test_case_closes_when_work_is_done_and_minimum_duration_passed():
     assert overdue and all(c.work_done < c.work_total for c in overdue)
 
 
+@pytest.mark.fast
 def test_offered_load_sums_contact_and_casework_rates():
     scenario = contact_office()
     model = sim.CaseloadModel(scenario, seed=1)
@@ -126,6 +128,7 @@ def test_offered_load_sums_contact_and_casework_rates():
     assert casework_accrued(case, case.assigned_at + 90.0) == 10.0
 
 
+@pytest.mark.fast
 def test_cases_closing_on_schedule_leave_work_undone():
     """A court disposes of a case on its date: with too few hours, work is left undone
     and counted, and no case outlives its planned date."""
@@ -161,6 +164,7 @@ def test_cases_closing_on_schedule_leave_work_undone():
     ],
     ids=["overtime", "warmup_mid_day"],
 )
+@pytest.mark.fast
 def test_utilisation_is_a_share_of_the_hours_at_work(changes):
     """Hours worked over hours at work: overtime counts on both sides, and a day's hours
     worked are counted with its hours available (both or neither, around the warm-up)."""

@@ -13,6 +13,8 @@ from sim.model import CaseloadModel
 from sim.referral import Referral
 from sim.risk import Signal
 
+pytestmark = pytest.mark.fast
+
 
 def same(a: sim.ReplicationSummary, b: sim.ReplicationSummary) -> None:
     """Every figure equal: counts exactly, sums of hours up to the order of the additions

@@ -408,7 +408,7 @@ def test_no_recurring_contacts_without_a_contacts_block():
 EVERY = {0: 14, 1: 10, 2: 7}
 
 
-@pytest.mark.parametrize("seed", SEEDS[:3])
+@pytest.mark.parametrize("seed", SEEDS)
 def test_with_hours_to_spare_contacts_follow_the_calendar_to_the_day(seed):
     """A worker with time makes each contact on the first day of its period: the first
     contact on day D, then days D + 1, D + 1 + k, D + 1 + 2k, ... (k by assessed tier)."""
@@ -437,7 +437,7 @@ def test_with_hours_to_spare_contacts_follow_the_calendar_to_the_day(seed):
         # The last day may be cut short by the closure (or the stop) before 09:00 ends.
         assert made == due or made == due[:-1], (r.id, made, due)
         checked += len(made) > 3
-    assert checked > 100
+    assert checked > 50  # cases with several recurring contacts (102 to 123 on seeds 1-5)
     assert summary.contacts_on_time == summary.contacts_due > 0
     assert summary.contacts_late == summary.contacts_missed == 0
     in_window = sum(t >= scenario.warmup_days for times in contacts.values() for t in times)
@@ -500,7 +500,7 @@ def test_no_work_ahead_without_hours_left():
     assert a.work_done == 8.0
 
 
-@pytest.mark.parametrize("seed", SEEDS[:3])
+@pytest.mark.parametrize("seed", SEEDS)
 def test_with_hours_to_spare_case_work_is_done_ahead_of_schedule(seed):
     """Spare hours finish each case's 3 hours of work by the end of its first working day,
     long before it accrues; so every case closes on its planned date."""

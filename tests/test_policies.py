@@ -158,5 +158,6 @@ def test_scandals_are_counted_in_the_summary(scandal):
     ],
     ids=["gatekeeping_off", "scandal_off", "never_triggered", "never_public", "empty_block"],
 )
+@pytest.mark.fast
 def test_policy_off_is_identical_to_no_policy_block(policies):
     assert_same_runs(office(policies), office())

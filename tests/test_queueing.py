@@ -21,6 +21,7 @@ from statistics_checks import SEED_POWER, SEEDS, mean_interval, t_power
 import sim
 
 
+@pytest.mark.fast
 def test_erlang_c_oracle_matches_known_values():
     # Textbook values: M/M/1 waits with probability rho; C(2, 1) = 1/3.
     assert erlang_c(1, 0.7) == pytest.approx(0.7)
@@ -121,6 +122,7 @@ def test_little_law(law, seed):
     assert t_power(len(gap), spread.std(ddof=1), 0.05 * rows[count].mean()) >= SEED_POWER
 
 
+@pytest.mark.fast
 def test_the_mmc_scenario_never_consults_the_triage_rule():
     """With no contacts or case work there is nothing to triage: the rule is never called,
     so the Erlang C results above hold under every rule. (Comparing two named rules'

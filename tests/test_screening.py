@@ -54,6 +54,7 @@ CASES = [
 ]
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize(("auc", "tiers", "mix", "high"), CASES)
 def test_empirical_auc_is_within_its_confidence_interval_of_the_target(auc, tiers, mix, high, seed):
@@ -80,6 +81,7 @@ def test_empirical_auc_is_within_its_confidence_interval_of_the_target(auc, tier
     assert stats.norm.sf(critical - 0.02 / se) >= POWER
 
 
+@pytest.mark.fast
 def test_separation_solves_the_auc_equation():
     mix, high = [0.5, 0.3, 0.2], [False, False, True]
     for auc in (0.55, 0.68, 0.9, 0.99):
@@ -89,6 +91,7 @@ def test_separation_solves_the_auc_equation():
     assert separation_for_auc(0.5, mix, high) == 0.0
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("seed", SEEDS)
 def test_score_is_a_percentile_so_the_threshold_is_the_screen_out_share(seed):
     """The share of 80,000 scores below each threshold is a binomial count at the
@@ -101,6 +104,7 @@ def test_score_is_a_percentile_so_the_threshold_is_the_screen_out_share(seed):
         assert binomial_power(len(draws), threshold, threshold + 0.01, ALPHA / 3) >= POWER
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("seed", SEEDS)
 def test_assessed_tiers_occur_as_often_as_latent_tiers_and_agree_better_than_chance(seed):
     """Assessed tiers in the risk mix's proportions (chi-square); a mix one point off
@@ -118,6 +122,7 @@ def test_assessed_tiers_occur_as_often_as_latent_tiers_and_agree_better_than_cha
     assert agreement > chance + 0.05
 
 
+@pytest.mark.fast
 def test_scalar_and_vector_percentiles_agree():
     _, profile, draws = draws_for(small_office_data(), 200)
     tool = profile.screening
@@ -150,6 +155,7 @@ def test_raising_the_threshold_opens_fewer_cases_and_misses_more_screened_out_ri
         assert low_bound > 0, "screened_out harms must rise with the threshold"
 
 
+@pytest.mark.fast
 def test_threshold_per_case_type():
     data = small_office_data()
     second = dict(data["case_types"][0], name="court")
@@ -162,6 +168,7 @@ def test_threshold_per_case_type():
     assert states["family"] == 0.0
 
 
+@pytest.mark.fast
 def test_screened_out_referrals_keep_their_risk():
     """Everything screened out: every harm is screened_out and nothing is caught."""
     data = small_office_data(**{"intake.threshold": 1.0, "risk.rereport_probability": 0.5})

@@ -23,6 +23,7 @@ def model() -> StrainModel:
     return StrainModel(Strain())
 
 
+@pytest.mark.fast
 def test_strain_rises_with_pressure_and_recovers_below(model):
     # Pressure: the day's new work plus the backlog spread over catch_up_days (5), over hours.
     assert model.pressure(7.0, 0.0, 7.0) == pytest.approx(1.0)
@@ -36,6 +37,7 @@ def test_strain_rises_with_pressure_and_recovers_below(model):
     assert model.after_harm(1.95) == 2.0
 
 
+@pytest.mark.fast
 def test_strain_effects_at_rest_halfway_and_burned_out(model):
     assert model.hours_factor(0.0) == 1.0
     assert model.hours_factor(0.5) == pytest.approx(1 - 0.25 * 0.5)
@@ -50,6 +52,7 @@ def test_strain_effects_at_rest_halfway_and_burned_out(model):
     assert not model.burned_out(0.99) and model.burned_out(1.0)
 
 
+@pytest.mark.fast
 def test_no_strain_block_or_disabled_means_no_effects():
     for spec in (None, Strain(enabled=False)):
         off = strain_model(spec)
@@ -68,6 +71,7 @@ def test_disabled_strain_block_gives_the_same_run_as_none():
     assert_same_runs(plain, disabled)
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("seed", SEEDS)
 def test_absence_rate_is_the_base_rate_for_rested_workers(seed):
     """With strain held at 0 (no rise, no trauma), each working day of each caseworker is
@@ -104,6 +108,7 @@ def paired_lower_bound(on: sim.Scenario, off: sim.Scenario, figure: str, seed: i
     return mean_interval(a - b, 2 * ALPHA)[0]
 
 
+@pytest.mark.fast
 def test_overload_builds_strain_and_burnout():
     summary = sim.run_replication(overloaded({}), 0, 3).summary
     assert summary.strain_mean > 0.5
@@ -144,6 +149,7 @@ def test_strain_lowers_productivity(seed):
     assert mean_interval(on.backlog_hours_mean - off.backlog_hours_mean, 2 * ALPHA)[0] > 0
 
 
+@pytest.mark.fast
 def test_secondary_trauma_raises_strain_without_overload():
     """A well-staffed office with no rise from pressure: strain comes only from harms."""
     base = {"rise_per_day": 0.0, "trauma_jump": 0.0}

@@ -98,6 +98,7 @@ def test_vacancy_rate_follows_from_turnover_and_lag(seed):
     assert t_power(len(rates), rates.std(), 0.25 * expected) >= SEED_POWER
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("seed", [*SEEDS, 12])
 def test_new_hires_train_then_ramp_up(seed):
     """A new hire takes cases only once trained: each case it holds was assigned to it, or
@@ -140,6 +141,7 @@ def test_new_hires_train_then_ramp_up(seed):
     assert worker.count_cap == 3  # a quarter of the count cap of 12
 
 
+@pytest.mark.fast
 def test_hiring_freeze_leaves_positions_vacant():
     frozen = light_office(**{"hiring.freeze": True, "horizon_days": 800.0})
     result = sim.run(frozen, replications=2, seed=1, timeseries=True)
@@ -168,6 +170,7 @@ def test_freeze_window_delays_hires_to_its_end():
     assert at_end.hires.sum() > 0, "the held-back hires start at the end"
 
 
+@pytest.mark.fast
 def test_a_leavers_cases_go_to_colleagues_or_back_to_wait():
     scenario = sim.validate_scenario(
         small_office_data(
@@ -290,6 +293,7 @@ def test_spiral_well_staffed_stays_close(figure, seed):
     assert under / under_level > 3 * abs(total.mean()) / level
 
 
+@pytest.mark.fast
 def test_experience_and_continuity_scale_detection_and_hours():
     scenario = light_office(
         **{
