@@ -215,7 +215,9 @@ def first_order_indices(
     2013), which estimates from given data (any space-filling design: Latin
     hypercube, Sobol, random) both the first-order Sobol index ``S1 = Var(E[Y |
     X_i]) / Var(Y)`` and Borgonovo's ``delta``, each with a bootstrap 95%
-    half-width (``S1_conf``, ``delta_conf``). A factor that never varies gets 0.
+    half-width (``S1_conf``, ``delta_conf``), the bootstrap drawn from ``seed`` (the
+    same indices for the same seed; numpy's global random state is left as it was). A
+    factor that never varies gets 0.
     """
     from SALib.analyze import delta as delta_method
 
@@ -230,9 +232,16 @@ def first_order_indices(
             "names": [factors[j] for j in varying],
             "bounds": [[float(x[:, j].min()), float(x[:, j].max())] for j in varying],
         }
-        result = delta_method.analyze(
-            problem, x[:, varying], y, num_resamples=resamples, seed=seed, print_to_console=False
-        )
+        # SALib draws the bootstrap from numpy's global state and seeds it only for a
+        # non-zero seed: seed it here (so that seed 0 repeats too) and give it back after.
+        state = np.random.get_state()
+        np.random.seed(seed)
+        try:
+            result = delta_method.analyze(
+                problem, x[:, varying], y, num_resamples=resamples, print_to_console=False
+            )
+        finally:
+            np.random.set_state(state)
         for key, source in (
             ("S1", "S1"),
             ("S1_conf", "S1_conf"),
