@@ -23,6 +23,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 from conftest import small_office_data
+from pydantic import ValidationError
 from scipy import stats
 from statistics_checks import (
     ALPHA,
@@ -258,10 +259,10 @@ DISTRIBUTIONS = {
         ),  # median = mean / sqrt(1 + cv^2)
         LogNormal(distribution="lognormal", mean=60.0, sd=36.0),
     ),
-    "gamma": (
-        Gamma(distribution="gamma", mean=60.0, sd=30.0),
-        stats.gamma(a=4.0, scale=15.0),
-        Gamma(distribution="gamma", mean=60.0, sd=36.0),
+    "gamma": (  # shape (mean / sd)^2 = 6.25 (a shape of 4 = 2 * 2 hid a slip)
+        Gamma(distribution="gamma", mean=60.0, sd=24.0),
+        stats.gamma(a=6.25, scale=9.6),
+        Gamma(distribution="gamma", mean=60.0, sd=28.8),
     ),
     "uniform": (
         Uniform(distribution="uniform", low=10.0, high=50.0),
@@ -315,6 +316,14 @@ def test_the_duration_check_has_power(name):
         for i in range(20)
     ]
     assert np.mean(rejected) >= POWER
+
+
+@pytest.mark.parametrize("kind", [LogNormal, Gamma])
+def test_a_spread_whose_parameter_overflows_is_refused(kind):
+    name = kind.__name__.lower()
+    with pytest.raises(ValidationError, match=r"a parameter overflows\), got sd=1e\+10"):
+        kind(distribution=name, mean=1e-300, sd=1e10)
+    assert kind(distribution=name, mean=1.0, sd=50.0).mean == 1.0
 
 
 def test_fixed_durations_are_the_value():

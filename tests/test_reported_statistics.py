@@ -94,6 +94,13 @@ def test_summarise_reports_scipys_interval_sd_and_count():
         assert row.n == len(values)
     single = summarise(pd.DataFrame({"a": [1.0]}))
     assert single.loc["a", "n"] == 1 and math.isnan(single.loc["a", "sd"])
+    # By default: every numeric column, at 95%, indexed by figure; two values have an sd.
+    default = summarise(table.assign(c=[2, 4, None, None, None]))
+    assert default.index.name == "figure" and list(default.index) == ["a", "b", "c"]
+    assert (default.loc["a", "ci_low"], default.loc["a", "ci_high"]) == pytest.approx(
+        scipy_interval(FIXED, 0.95)[1:]
+    )
+    assert default.loc["c", "sd"] == pytest.approx(math.sqrt(2.0))
 
 
 def test_a_runs_summary_is_scipys_interval_of_its_replications():
@@ -159,6 +166,12 @@ def test_paired_and_welch_intervals_are_scipys():
 
 def test_welch_interval_of_identical_constant_samples_is_a_point():
     assert welch_interval([2.0, 2.0], [3.0, 3.0, 3.0]) == (1.0, 1.0, 1.0)
+
+
+def test_welch_interval_defaults_to_95_percent():
+    a, b = [5.0, 7.5, 6.1, 8.8], [5.9, 8.1, 7.4, 9.0, 6.2]
+    welch = stats.ttest_ind(b, a, equal_var=False).confidence_interval(0.95)
+    assert welch_interval(a, b)[1:] == pytest.approx((welch.low, welch.high))
 
 
 def test_least_sufficient_uses_the_one_sided_t_bound():
