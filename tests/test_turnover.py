@@ -9,15 +9,26 @@ its t interval.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import small_office_data
 from scipy import stats
+from statistics_checks import (
+    ALPHA,
+    POWER,
+    SEED_POWER,
+    SEEDS,
+    mean_interval,
+    poisson_power,
+    poisson_region,
+    t_power,
+)
 
 import sim
-from sim.analysis import confidence_interval
 from sim.core.model import CaseloadModel
 from sim.core.referral import ReferralState
 
@@ -41,49 +52,59 @@ def light_office(**changes) -> sim.Scenario:
     return sim.validate_scenario(data)
 
 
-@pytest.fixture(scope="module")
-def light_runs() -> sim.RunResult:
-    return sim.run(light_office(), replications=8, seed=5)
+@functools.cache
+def light_runs(seed: int) -> pd.DataFrame:
+    return sim.run(light_office(), replications=10, seed=seed).replications
 
 
-def poisson_rate_interval(events: int, exposure: float, level: float = 0.99):
-    """The exact (Garwood) interval of a Poisson rate."""
-    alpha = 1.0 - level
-    low = stats.chi2.ppf(alpha / 2, 2 * events) / 2 if events else 0.0
-    high = stats.chi2.ppf(1 - alpha / 2, 2 * events + 2) / 2
-    return low / exposure, high / exposure
-
-
-def test_turnover_without_strain_is_the_base_rate(light_runs):
-    table = light_runs.replications
+@pytest.mark.parametrize("seed", SEEDS)
+def test_turnover_without_strain_is_the_base_rate(seed):
+    """Quits over the worker-years in post: a Poisson count at 0.3 a worker-year, and a
+    rate a quarter off (0.375) would fail the check."""
+    table = light_runs(seed)
     quits = int(table.quits.sum())
     worker_years = float((table.headcount_mean * table.window_days).sum() / 365.0)
-    low, high = poisson_rate_interval(quits, worker_years)
-    assert low <= 0.3 <= high, (quits / worker_years, low, high)
-    assert high - low < 0.3 * 0.3, "too few quits for the check to have power"
-    # The summary's own figure is the same estimate, replication by replication.
-    per_replication = table.quits * 365.0 / (table.headcount_mean * table.window_days)
-    assert np.allclose(per_replication, table.turnover_rate)
+    expected = 0.3 * worker_years
+    low, high = poisson_region(expected)
+    assert low <= quits <= high, (quits / worker_years, expected / worker_years)
+    assert poisson_power(expected, 1.25 * expected) >= POWER
 
 
-def test_vacancy_duration_is_the_hiring_lag(light_runs):
-    table = light_runs.replications
+@pytest.mark.parametrize("seed", SEEDS)
+def test_vacancy_duration_is_the_hiring_lag(seed):
+    """Every vacancy lasts one draw of the hiring lag (gamma, mean 60, sd 30): the mean of
+    the hires' vacancies is within its normal interval of 60, and 15% off would fail."""
+    table = light_runs(seed)
     hires = int(table.hires.sum())
     mean = float((table.vacancy_days_mean * table.hires).sum() / hires)
-    half = stats.t.ppf(0.995, hires - 1) * 30.0 / math.sqrt(hires)  # the lag's sd is 30
+    half = stats.norm.isf(ALPHA / 2) * 30.0 / math.sqrt(hires)
     assert abs(mean - 60.0) < half, (mean, half, hires)
-    assert half < 6.0
+    power = stats.norm.sf(
+        half / (30.0 / math.sqrt(hires)) - 0.15 * 60.0 / (30.0 / math.sqrt(hires))
+    )
+    assert power >= POWER
 
 
-def test_vacancy_rate_follows_from_turnover_and_lag(light_runs):
+@pytest.mark.parametrize("seed", SEEDS)
+def test_vacancy_rate_follows_from_turnover_and_lag(seed):
     """Each position alternates a working life (mean 1/rate) and a vacancy (mean lag):
-    the renewal-reward share of time vacant is lag / (lag + 365 / rate)."""
+    the renewal-reward share of time vacant is lag / (lag + 365 / rate); a share a
+    quarter off would fail the check on one of the five seeds (with 10 replications a
+    seed, each has power of about 0.5)."""
     expected = 60.0 / (60.0 + 365.0 / 0.3)
-    mean, low, high = confidence_interval(light_runs.replications.vacancy_rate, 0.99)
-    assert low <= expected <= high, (mean, low, high, expected)
+    rates = light_runs(seed).vacancy_rate
+    low, high = mean_interval(rates)
+    assert low <= expected <= high, (rates.mean(), low, high, expected)
+    assert t_power(len(rates), rates.std(), 0.25 * expected) >= SEED_POWER
 
 
-def test_new_hires_train_then_ramp_up():
+@pytest.mark.fast
+@pytest.mark.parametrize("seed", [*SEEDS, 12])
+def test_new_hires_train_then_ramp_up(seed):
+    """A new hire takes cases only once trained: each case it holds was assigned to it, or
+    transferred to it from a leaver, after its training ended (a transferred case keeps
+    the time it was first assigned, which may be earlier: on seeds 1 and 12 a hire holds
+    such a case)."""
     scenario = light_office(
         **{
             "horizon_days": 900.0,
@@ -98,14 +119,15 @@ def test_new_hires_train_then_ramp_up():
             "turnover.annual_rate": 1.0,
         }
     )
-    model = CaseloadModel(scenario, seed=4, timeseries=True)
+    model = CaseloadModel(scenario, seed=seed, timeseries=True)
     model.run()
     hired = [w for w in model.roster if w.hired_at > 0]
     assert hired, "the run must hire someone"
     for worker in hired:
         assert worker.ready_at == pytest.approx(worker.hired_at + 40.0)
         for case in worker.cases.values():
-            assert case.assigned_at >= worker.ready_at
+            came = case.assigned_at if case.transferred_at is None else case.transferred_at
+            assert came >= worker.ready_at
     series = model.days.timeseries
     assert any(row["in_training"] > 0 for row in series)
     careers = model.careers
@@ -119,6 +141,7 @@ def test_new_hires_train_then_ramp_up():
     assert worker.count_cap == 3  # a quarter of the count cap of 12
 
 
+@pytest.mark.fast
 def test_hiring_freeze_leaves_positions_vacant():
     frozen = light_office(**{"hiring.freeze": True, "horizon_days": 800.0})
     result = sim.run(frozen, replications=2, seed=1, timeseries=True)
@@ -147,6 +170,7 @@ def test_freeze_window_delays_hires_to_its_end():
     assert at_end.hires.sum() > 0, "the held-back hires start at the end"
 
 
+@pytest.mark.fast
 def test_a_leavers_cases_go_to_colleagues_or_back_to_wait():
     scenario = sim.validate_scenario(
         small_office_data(
@@ -196,12 +220,20 @@ def yearly(result: sim.RunResult):
     )
 
 
-def paired(caseworkers: int, replications: int = 12):
+UNDERSTAFFED, WELL_STAFFED = 4, 9
+REPLICATIONS = 12
+
+
+@functools.cache
+def paired(caseworkers: int, seed: int):
     """Yearly figures with strain effects on minus off, replication by replication."""
     on, off = (
         yearly(
             sim.run(
-                spiral_office(caseworkers, s), replications=replications, seed=3, timeseries=True
+                spiral_office(caseworkers, s),
+                replications=REPLICATIONS,
+                seed=seed,
+                timeseries=True,
             )
         )
         for s in (True, False)
@@ -209,49 +241,59 @@ def paired(caseworkers: int, replications: int = 12):
     return on - off, off
 
 
-@pytest.fixture(scope="module")
-def understaffed():
-    return paired(4)
+def lower_bound(values, alpha: float = ALPHA) -> float:
+    """The one-sided ``1 - alpha`` lower confidence bound of the mean."""
+    return mean_interval(values, 2 * alpha)[0]
 
 
-@pytest.fixture(scope="module")
-def well_staffed():
-    return paired(9)
+FIGURES = ["quits", "vacancies", "missed"]
 
 
-@pytest.mark.parametrize("figure", ["quits", "vacancies", "missed"])
-def test_spiral_understaffed_strain_makes_it_worse(understaffed, figure):
-    difference, _ = understaffed
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("figure", FIGURES)
+def test_spiral_understaffed_strain_makes_it_worse(figure, seed):
+    difference, _ = paired(UNDERSTAFFED, seed)
     total = difference[figure].groupby("replication").sum()
-    mean, low, _ = confidence_interval(total, 0.95)
-    assert low > 0, (figure, mean, low)
+    assert lower_bound(total) > 0, (figure, total.mean())
 
 
-@pytest.mark.parametrize("figure", ["quits", "vacancies", "missed"])
-def test_spiral_the_gap_grows_over_the_horizon(understaffed, figure):
-    difference, _ = understaffed
-    by_year = difference[figure].unstack("year")
-    growth = by_year[2] - by_year[0]
-    _, low, _ = confidence_interval(growth, 0.95)
-    assert low > 0, (figure, by_year.mean().to_dict())
+@pytest.mark.parametrize("seed", SEEDS)
+def test_spiral_the_harm_gap_grows_over_the_horizon(seed):
+    difference, _ = paired(UNDERSTAFFED, seed)
+    by_year = difference["missed"].unstack("year")
+    assert lower_bound(by_year[2] - by_year[0]) > 0, by_year.mean().to_dict()
 
 
-@pytest.mark.parametrize("figure", ["quits", "vacancies", "missed"])
-def test_spiral_well_staffed_stays_close(well_staffed, understaffed, figure):
+@pytest.mark.parametrize("figure", ["quits", "vacancies"])
+def test_spiral_the_staffing_gap_grows_over_the_horizon(figure):
+    """Quits and vacancies are rare events in a four-person office: one seed's twelve
+    replications cannot show their growth (t of 2 to 4), so the five seeds' replications
+    are pooled for one test at level 0.01 (t of about 8)."""
+    growth = []
+    for seed in SEEDS:
+        by_year = paired(UNDERSTAFFED, seed)[0][figure].unstack("year")
+        growth.extend(by_year[2] - by_year[0])
+    assert lower_bound(growth, 0.01) > 0, (figure, np.mean(growth))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("figure", FIGURES)
+def test_spiral_well_staffed_stays_close(figure, seed):
     """Well staffed, strain effects change each figure by less than 10% of its level
-    (the 95% interval of the paired difference lies inside +/-10%: an equivalence test),
+    (the interval of the paired difference lies inside +/-10%: an equivalence test),
     while understaffed the same effect is several times larger."""
-    difference, off = well_staffed
+    difference, off = paired(WELL_STAFFED, seed)
     level = off[figure].groupby("replication").sum().mean()
     total = difference[figure].groupby("replication").sum()
-    mean, low, high = confidence_interval(total, 0.95)
-    assert -0.1 * level < low and high < 0.1 * level, (figure, mean, low, high, level)
-    under_difference, under_off = understaffed
+    low, high = mean_interval(total, 2 * ALPHA)  # two one-sided tests at ALPHA
+    assert -0.1 * level < low and high < 0.1 * level, (figure, total.mean(), low, high, level)
+    under_difference, under_off = paired(UNDERSTAFFED, seed)
     under = under_difference[figure].groupby("replication").sum().mean()
     under_level = under_off[figure].groupby("replication").sum().mean()
-    assert under / under_level > 3 * abs(mean) / level
+    assert under / under_level > 3 * abs(total.mean()) / level
 
 
+@pytest.mark.fast
 def test_experience_and_continuity_scale_detection_and_hours():
     scenario = light_office(
         **{
