@@ -28,7 +28,13 @@ from .referral import Referral, ReferralState
 from .register import ReferralRegister
 from .service import Service
 from .waiting_list import WaitingList
-from .work import WorkContext, respond_now, roll_missed_contacts, schedule_next_contact
+from .work import (
+    WorkContext,
+    offered_load,
+    respond_now,
+    roll_missed_contacts,
+    schedule_next_contact,
+)
 from .workforce import Roster, Worker
 
 __all__ = ["Caseload"]
@@ -248,7 +254,10 @@ class Caseload:
         profile = case.profile
         if profile.provides_services:
             self._service.closing(case, now)
-        case.worker.release(case)
+        worker = case.worker
+        # the load the case brought since the worker's last working day, counted at the next
+        worker.closed_load += offered_load(case, worker.last_day_start, now)
+        worker.release(case)
         case.closed_at = now
         self._register.move(case, CLOSED)
         metrics.closure(

@@ -42,6 +42,7 @@ class Worker:
         "agency",
         "cases",
         "casework_rate",
+        "closed_load",
         "count_cap",
         "day_end",
         "free_from",
@@ -102,6 +103,8 @@ class Worker:
         """When the worker's current working day ends."""
         self.last_day_start = 0.0
         """When the worker's previous working day began."""
+        self.closed_load = 0.0
+        """Offered load of the cases closed since then, to count at the next working day."""
         self.hours_today = 0.0
         """Hours the worker has today, overtime included (0 when absent or off)."""
         self.casework_rate = 1.0
