@@ -55,6 +55,7 @@ def closures_and_follow_ons(records: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("seed", SEEDS)
 def test_the_share_of_closures_opening_a_follow_on_case_is_its_probability_by_tier(seed):
     """99% Clopper-Pearson interval per tier and seed (15 intervals: a false alarm in about
@@ -72,6 +73,7 @@ def test_the_share_of_closures_opening_a_follow_on_case_is_its_probability_by_ti
     assert output.summary.follow_on_cases == int(table.followed.sum())
 
 
+@pytest.mark.fast
 def test_a_caught_signal_opens_services_with_if_caught():
     scenario = two_step_office(
         **{"case_types.0.pathways": [{"to": "ongoing", "probability": 0.0, "if_caught": 1.0}]}
@@ -85,6 +87,7 @@ def test_a_caught_signal_opens_services_with_if_caught():
     assert len(caught) > 20
 
 
+@pytest.mark.fast
 def test_follow_on_cases_are_not_referrals_and_carry_the_assessment():
     output = sim.run_replication(two_step_office(), 0, 3, records=True)
     records = output.records
@@ -100,6 +103,7 @@ def test_follow_on_cases_are_not_referrals_and_carry_the_assessment():
         assert previous.loc[(row.subject, row.arrival)].assessed_tier == row.assessed_tier
 
 
+@pytest.mark.fast
 def test_a_type_with_no_referrals_must_be_a_pathway_target():
     data = small_office_data(**{"case_types.0.arrivals.rate_per_year": 0.0})
     with pytest.raises(sim.ScenarioError, match="a pathway into this case type"):
@@ -122,6 +126,7 @@ def test_a_type_with_no_referrals_must_be_a_pathway_target():
 # ---------------------------------------------------------------- reassessment
 
 
+@pytest.mark.fast
 def test_reassessments_happen_on_schedule():
     """With no warm-up, no turnover and ample room, each case is reassessed at
     assignment + k, + 2k, ... while open: the count is the sum of whole periods open."""
@@ -181,6 +186,7 @@ def steady_office(**changes) -> sim.Scenario:
     return sim.validate_scenario(small_office_data(**changes))
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("share", [0.2, 0.45])
 def test_hours_available_for_cases_are_hours_times_one_minus_the_share(share):
     full = sim.run_replication(steady_office(), 0, 1).summary
@@ -190,6 +196,7 @@ def test_hours_available_for_cases_are_hours_times_one_minus_the_share(share):
     assert full.non_case_hours == 0.0
 
 
+@pytest.mark.fast
 def test_technology_buys_back_non_case_time_at_its_cost():
     changes = {"workforce.non_case_share": 0.4}
     tech = {"technology": {"non_case_cut": 0.5, "cost_per_worker_year": 3650.0}}
@@ -207,6 +214,7 @@ def test_technology_buys_back_non_case_time_at_its_cost():
 # ---------------------------------------------------------------- recurrence
 
 
+@pytest.mark.fast
 def test_rereferral_after_a_screen_out_is_its_definition_on_the_records():
     """Recomputed from the per-referral records: a first referral screened out on a day in
     the window whose 6 (12) months end before the run does, and the subject's next
