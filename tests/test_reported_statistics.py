@@ -561,7 +561,8 @@ CHECKED_ABOVE = {
     "absence_share",
     "agency_share",
     "vacancies_covered_share",
-    # the outcome model's, against the per-referral records: tests/test_pathways.py
+    # the outcome model's, against the per-referral records in tests/test_pathways.py
+    # (test_every_recurrence_share_and_the_mean_dose_are_their_definitions_on_the_records)
     "rereferred_6m_after_screen_out",
     "rereferred_12m_after_screen_out",
     "rereferred_6m_after_closure_without_services",
