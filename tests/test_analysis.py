@@ -269,3 +269,30 @@ def test_first_order_indices_are_salibs_on_the_varying_factors(capsys):
     np.testing.assert_allclose(first.S1_conf, again["S1_conf"])
     flat = first_order_indices(table.assign(y=1.0), ["a", "b"], "y", resamples=3)
     assert (flat.to_numpy() == 0.0).all()
+
+
+@pytest.mark.fast
+def test_first_order_indices_keep_salibs_cautions_and_leave_warnings_alone():
+    """On a grid (a factor with three levels) SALib merges bins and says so, and warns that
+    raw and balanced delta differ: the cautions are kept in ``attrs["notes"]``, the bin
+    merges are not, nothing is printed, and the process's warning format is put back. The
+    bootstrap takes 100 resamples unless told otherwise."""
+    rng = np.random.default_rng(1)
+    grid = pd.DataFrame({"grid_level": np.repeat([1.0, 2.0, 3.0], 10), "spread": rng.random(30)})
+    grid["y"] = 2 * grid.grid_level + grid.spread + rng.normal(0.0, 0.1, 30)
+    formatter = warnings.formatwarning
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        indices = first_order_indices(grid, ["grid_level", "spread"], "y", resamples=3)
+    assert shown == []
+    assert warnings.formatwarning is formatter
+    (note,) = indices.attrs["notes"]
+    assert note.startswith("[grid_level] Potential Bias Notice: Raw delta score differs")
+    assert (
+        indices.attrs == first_order_indices(grid, ["grid_level", "spread"], "y", resamples=3).attrs
+    )
+    default = first_order_indices(grid, ["spread"], "y")
+    pd.testing.assert_frame_equal(
+        default, first_order_indices(grid, ["spread"], "y", resamples=100)
+    )
+    assert not default.equals(first_order_indices(grid, ["spread"], "y", resamples=101))

@@ -27,7 +27,13 @@ from conftest import ROOT, small_office_data
 from scipy import stats
 
 import sim
-from sim.analysis.statistics import least_sufficient, paired_difference, welch_interval
+from sim.analysis.statistics import (
+    least_cost_point,
+    least_sufficient,
+    paired_difference,
+    points_meeting,
+    welch_interval,
+)
 from sim.core.accumulators import LogHistogram, TimeWeighted
 from sim.core.summary import FIGURES
 from sim.experiments.intervals import confidence_interval, summarise
@@ -184,6 +190,62 @@ def test_least_sufficient_uses_the_one_sided_t_bound():
     levels = table[table.budget < 3]
     assert least_sufficient(levels, "budget", "missed", upper + 1e-9, 0.9)["budget"] == 1
     assert least_sufficient(levels, "budget", "missed", upper - 1e-9, 0.9) is None
+
+
+def test_points_meeting_is_scipys_one_sided_bound_and_two_sided_cost_interval():
+    """Per point with two successful runs or more, in point order: the outcome's one-sided
+    t bound at ``level`` (cut at its natural range: a share's at 1), whether it is below the
+    target, and the cost's two-sided interval; a point with one run is left out."""
+    cost = [10.0, 12.0, 11.5, 9.0, 13.0]
+    table = pd.DataFrame(
+        {
+            "point": [2] * 5 + [0] * 5 + [1] * 2 + [3],
+            "status": ["ok"] * 11 + ["failed", "ok"],
+            "missed": [*FIXED, *(2 * np.asarray(FIXED)), 1.0, 2.0, 3.0],
+            "caught_share": [0.5, 0.99, 0.1, 0.9, 0.3] * 2 + [0.5] * 3,
+            "total_cost": cost * 2 + [1.0] * 3,
+        }
+    )
+    points = points_meeting(table, "missed", 10.0, level=0.9)
+    assert points.point.tolist() == [0, 2]  # point 1 has one successful run, point 3 one run
+    for row, values in zip(points.itertuples(), (2 * np.asarray(FIXED), FIXED), strict=True):
+        data = np.asarray(values)
+        upper = data.mean() + stats.t.ppf(0.9, data.size - 1) * stats.sem(data)
+        assert (row.mean, row.upper, row.n) == (pytest.approx(data.mean()), pytest.approx(upper), 5)
+        assert row.meets == (upper < 10.0)
+        mean, low, high = scipy_interval(cost, 0.9)
+        assert (row.cost, row.cost_low, row.cost_high) == pytest.approx((mean, low, high))
+    assert points.meets.tolist() == [False, True]
+    shares = points_meeting(table, "caught_share", 2.0, level=0.99)
+    assert shares.upper.tolist() == [1.0, 1.0]  # the t bound is above 1: a share's is 1
+    assert shares.meets.all()
+    assert list(shares.columns) == [
+        "point",
+        "mean",
+        "upper",
+        "n",
+        "meets",
+        "cost",
+        "cost_low",
+        "cost_high",
+    ]
+
+
+def test_least_cost_point_is_the_cheapest_meeting_point_ties_to_the_lower():
+    rows = {0: (FIXED, 5.0), 1: (FIXED, 3.0), 2: (FIXED, 3.0), 3: ([50.0] * 4 + [51.0], 1.0)}
+    table = pd.DataFrame(
+        [
+            {"point": p, "missed": v, "total_cost": c}
+            for p, (values, c) in rows.items()
+            for v in values
+        ]
+    )
+    best = least_cost_point(table, "missed", 10.0)
+    assert best["point"] == 1 and best["cost"] == 3.0  # 1 and 2 tie on cost: the lower
+    assert least_cost_point(table, "missed", 60.0)["point"] == 3
+    assert least_cost_point(table, "missed", 1.0) is None
+    by_level = least_cost_point(table, "missed", 10.0, level=0.8)
+    assert by_level["upper"] < best["upper"]  # a lower level, a lower bound
 
 
 # --------------------------------------------------------------------------- the log histogram
