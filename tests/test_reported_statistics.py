@@ -192,6 +192,9 @@ def test_least_sufficient_uses_the_one_sided_t_bound():
     assert least_sufficient(levels, "budget", "missed", upper - 1e-9, 0.9) is None
 
 
+COLUMNS = ["point", "mean", "upper", "n", "meets", "cost", "cost_low", "cost_high"]
+
+
 def test_points_meeting_is_scipys_one_sided_bound_and_two_sided_cost_interval():
     """Per point with two successful runs or more, in point order: the outcome's one-sided
     t bound at ``level`` (cut at its natural range: a share's at 1), whether it is below the
@@ -219,16 +222,18 @@ def test_points_meeting_is_scipys_one_sided_bound_and_two_sided_cost_interval():
     shares = points_meeting(table, "caught_share", 2.0, level=0.99)
     assert shares.upper.tolist() == [1.0, 1.0]  # the t bound is above 1: a share's is 1
     assert shares.meets.all()
-    assert list(shares.columns) == [
-        "point",
-        "mean",
-        "upper",
-        "n",
-        "meets",
-        "cost",
-        "cost_low",
-        "cost_high",
-    ]
+    assert list(shares.columns) == COLUMNS
+    # two runs are enough; a cost interval is cut at 0; the bound must be below the target
+    pair = pd.DataFrame({"point": [7, 7], "missed": [1.0, 3.0], "total_cost": [0.0, 10.0]})
+    (row,) = points_meeting(pair, "missed", 100.0).itertuples()
+    assert row.n == 2 and row.cost_low == 0.0
+    assert row.cost_high == pytest.approx(scipy_interval([0.0, 10.0], 0.95)[2])
+    assert row.upper == pytest.approx(2.0 + stats.t.ppf(0.95, 1) * stats.sem([1.0, 3.0]))
+    assert not points_meeting(pair, "missed", row.upper).meets.any()
+    # no point with two runs: no rows, the same columns
+    none = points_meeting(pair.iloc[:1], "missed", 100.0)
+    assert none.empty and list(none.columns) == COLUMNS
+    assert least_cost_point(pair.iloc[:1], "missed", 100.0) is None
 
 
 def test_least_cost_point_is_the_cheapest_meeting_point_ties_to_the_lower():
