@@ -21,7 +21,7 @@ import sim
 from sim.core.arrivals import AttributeSampler
 from sim.core.casetypes import build_profiles
 from sim.core.randomness import Purpose, RandomStreams
-from sim.core.screening import auc_for_separation, separation_for_auc
+from sim.core.screening import ScreeningTool, auc_for_separation, separation_for_auc
 
 
 def draws_for(data: dict, size: int, seed: int = 1):
@@ -178,3 +178,15 @@ def test_screened_out_referrals_keep_their_risk():
     assert (rows["missed"] == rows["missed_screened_out"]).all()
     assert (rows["caught"] == 0).all()
     assert (rows["rereferrals"] > 0).all()
+
+
+@pytest.mark.fast
+def test_assessed_tiers_by_hand_at_and_between_the_cut_points():
+    """A 0.5/0.3/0.2 mix cuts percentiles at 0.5 and 0.8: below 0.5 low, from 0.5 up to 0.8
+    medium, from 0.8 high (a percentile on a cut point is assessed into the tier above),
+    one percentile at a time as in bulk."""
+    tool = ScreeningTool([0.5, 0.3, 0.2], separation=1.0)
+    percentiles = [0.0, 0.2, 0.4999, 0.5, 0.7, 0.8, 0.95, 1.0]
+    expected = [0, 0, 0, 1, 1, 2, 2, 2]
+    assert [tool.assessed_tier(u) for u in percentiles] == expected
+    assert tool.assessed_tiers(np.array(percentiles)).tolist() == expected
