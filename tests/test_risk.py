@@ -62,6 +62,17 @@ def test_cause_no_contact_when_a_worker_held_the_case():
 
 
 @pytest.mark.fast
+def test_each_state_lasts_until_the_next_one():
+    """Waiting from 0 to 2 ends before the signal at 5; open from 2 to 8 is the gap the
+    harm fell in (no contact), not the waiting list; closed from 8 on comes after it."""
+    history = [(0, S.WAITING), (2, S.OPEN), (8, S.CLOSED)]
+    assert cause(history, 5, 19) is HarmCause.NO_CONTACT
+    # an instant open (assigned and put back to wait at 6) holds nobody: the waiting list
+    history = [(0, S.WAITING), (6, S.OPEN), (6, S.WAITING), (30, S.OPEN)]
+    assert cause(history, 5, 19) is HarmCause.WAITLIST
+
+
+@pytest.mark.fast
 def test_cause_not_detected_when_a_contact_looked():
     assert cause([(0, S.OPEN)], 5, 19, attempts=1) is HarmCause.NOT_DETECTED
 
