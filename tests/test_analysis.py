@@ -296,3 +296,13 @@ def test_first_order_indices_keep_salibs_cautions_and_leave_warnings_alone():
         default, first_order_indices(grid, ["spread"], "y", resamples=100)
     )
     assert not default.equals(first_order_indices(grid, ["spread"], "y", resamples=101))
+
+
+@pytest.mark.fast
+def test_prim_peels_down_to_a_box_of_exactly_the_least_support():
+    """100 cases on a line, the top 5 bad: peeling 5% at a time ends on the 5 bad cases, a
+    box whose support is exactly ``min_support`` (allowed: only a smaller one is not)."""
+    table = pd.DataFrame({"a": np.arange(100, dtype=float)})
+    box = prim_box(table, ["a"], table.a >= 95, min_support=0.05)
+    assert box.support == 0.05 and box.density == 1.0 and box.coverage == 1.0
+    assert 94.0 < box.limits["a"][0] <= 95.0
