@@ -70,6 +70,10 @@ def test_each_state_lasts_until_the_next_one():
     # an instant open (assigned and put back to wait at 6) holds nobody: the waiting list
     history = [(0, S.WAITING), (6, S.OPEN), (6, S.WAITING), (30, S.OPEN)]
     assert cause(history, 5, 19) is HarmCause.WAITLIST
+    # the signal's window is open at its start and closed at the harm: a state that ends
+    # as the signal begins does not hold it, one that begins as the harm happens does
+    assert cause([(0, S.OPEN), (5, S.CLOSED)], 5, 19) is HarmCause.AFTER_CLOSURE
+    assert cause([(0, S.WAITING), (19, S.OPEN)], 5, 19) is HarmCause.NO_CONTACT
 
 
 @pytest.mark.fast
