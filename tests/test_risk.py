@@ -77,6 +77,31 @@ def test_each_state_lasts_until_the_next_one():
 
 
 @pytest.mark.fast
+def test_only_the_time_with_the_provider_is_sent_out():
+    """Waiting from 0 to 8, then with a provider until 30: the harm at 19 is the waiting
+    list's (it comes first), not the provider's; a re-referral sent out at the harm's very
+    instant holds it (after a screen-out, the provider's)."""
+    history = [(0, S.WAITING), (8, S.SENT_OUT)]
+    assert cause(history, 5, 19, provider_until=30) is HarmCause.WAITLIST
+    subject, first = referral_with([(0, S.SCREENED_OUT)])
+    again = Referral(
+        1,
+        subject,
+        first.profile,
+        arrival=19,
+        complexity=0,
+        raw_score=1.0,
+        score=0.8,
+        tier=2,
+        duration=30.0,
+        rereferral=True,
+    )
+    again.move(S.SENT_OUT, 19)
+    again.provider_until = 40
+    assert harm_cause(Signal(subject, 5, 0.5, 0.5), 19) is HarmCause.SENT_OUT
+
+
+@pytest.mark.fast
 def test_cause_not_detected_when_a_contact_looked():
     assert cause([(0, S.OPEN)], 5, 19, attempts=1) is HarmCause.NOT_DETECTED
 
