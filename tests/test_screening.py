@@ -190,3 +190,12 @@ def test_assessed_tiers_by_hand_at_and_between_the_cut_points():
     expected = [0, 0, 0, 1, 1, 2, 2, 2]
     assert [tool.assessed_tier(u) for u in percentiles] == expected
     assert tool.assessed_tiers(np.array(percentiles)).tolist() == expected
+
+
+@pytest.mark.fast
+def test_the_auc_needs_referrals_in_and_out_of_the_high_tiers():
+    for high in ([False, False, False], [True, True, True]):
+        with pytest.raises(ValueError, match="both in and out"):
+            auc_for_separation(1.0, [0.5, 0.3, 0.2], high)
+    # no separation: a score that ranks at random
+    assert auc_for_separation(0.0, [0.5, 0.3, 0.2], [False, False, True]) == pytest.approx(0.5)
