@@ -294,6 +294,9 @@ def test_time_average_of_a_path_built_by_hand():
     path.set(20.0, 4.0)
     assert path.mean(30.0) == pytest.approx(2.7, rel=1e-15)
     assert math.isnan(TimeWeighted(5.0).mean(5.0))
+    short = TimeWeighted(5.0)
+    short.set(5.0, 2.0)
+    assert short.mean(5.5) == 2.0  # a window shorter than a day has a mean too
     # reading the mean leaves the path as it was: 4 until 40 gives (2.7 * 20 + 40) / 30
     assert path.mean(40.0) == pytest.approx((2.7 * 20 + 40) / 30, rel=1e-15)
 
