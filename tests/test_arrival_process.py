@@ -8,11 +8,28 @@ import numpy as np
 import pytest
 from conftest import small_office_data
 from scipy import stats
+from statistics_checks import (
+    ALPHA,
+    POWER,
+    SEEDS,
+    binomial_power,
+    binomial_region,
+    poisson_power,
+    poisson_region,
+)
 
 import sim
-from sim.core.arrivals import MONTH_LENGTHS, MONTH_STARTS, ArrivalProcess, month_of
+from sim.core.arrivals import (
+    MONTH_LENGTHS,
+    MONTH_STARTS,
+    ArrivalProcess,
+    AttributeSampler,
+    month_of,
+)
 from sim.core.casetypes import build_profiles
-from sim.core.randomness import RandomStreams
+from sim.core.randomness import Purpose, RandomStreams
+
+pytestmark = pytest.mark.fast
 
 
 def arrival_times(data: dict, horizon: float, seed: int = 1, replication: int = 0) -> np.ndarray:
@@ -23,29 +40,38 @@ def arrival_times(data: dict, horizon: float, seed: int = 1, replication: int = 
     return np.concatenate(batches) if batches else np.array([])
 
 
-def poisson_interval(mean: float, level: float = 0.999) -> tuple[float, float]:
-    return stats.poisson.interval(level, mean)
-
-
-def test_yearly_rate():
+@pytest.mark.parametrize("seed", SEEDS)
+def test_yearly_rate(seed):
+    """Ten years at 400 a year: a Poisson count of mean 4,000; a rate 10% off would fail."""
     horizon = 3650.0
-    times = arrival_times(small_office_data(), horizon)
-    low, high = poisson_interval(400.0 * horizon / 365)
+    times = arrival_times(small_office_data(), horizon, seed)
+    expected = 400.0 * horizon / 365
+    low, high = poisson_region(expected)
     assert low <= len(times) <= high
+    assert poisson_power(expected, 1.1 * expected) >= POWER
     assert np.all(np.diff(times) >= 0) and times.min() >= 0 and times.max() < horizon
 
 
-def test_interarrival_times_are_exponential():
-    times = arrival_times(small_office_data(), 2000.0)
-    gaps = np.diff(times)
-    result = stats.kstest(gaps, "expon", args=(0, 365.0 / 400.0))
-    assert result.pvalue > 0.001
+@pytest.mark.parametrize("seed", SEEDS)
+def test_interarrival_times_are_exponential(seed):
+    """Twenty years of gaps against the exponential of mean 365 / 400 days
+    (Kolmogorov-Smirnov); gaps 10% longer on average would fail on 90% of draws."""
+    gaps = np.diff(arrival_times(small_office_data(), 7300.0, seed))
+    reference = stats.expon(scale=365.0 / 400.0)
+    assert stats.kstest(gaps, reference.cdf).pvalue > ALPHA
+    rng = np.random.default_rng(seed)
+    slower = [
+        stats.kstest(rng.exponential(1.1 * 365.0 / 400.0, gaps.size), reference.cdf).pvalue < ALPHA
+        for _ in range(20)
+    ]
+    assert np.mean(slower) >= POWER
 
 
 SEASON = [1.4, 1.2, 1.0, 1.0, 0.9, 0.8, 0.6, 0.7, 1.1, 1.2, 1.1, 1.0]
 
 
-def test_seasonality_shapes_months_and_keeps_the_yearly_rate():
+@pytest.mark.parametrize("seed", SEEDS)
+def test_seasonality_shapes_months_and_keeps_the_yearly_rate(seed):
     data = small_office_data(
         **{
             "case_types.0.arrivals.seasonality": SEASON,
@@ -53,29 +79,35 @@ def test_seasonality_shapes_months_and_keeps_the_yearly_rate():
         }
     )
     years = 4
-    times = arrival_times(data, 365.0 * years)
-    low, high = poisson_interval(3000.0 * years)
+    times = arrival_times(data, 365.0 * years, seed)
+    low, high = poisson_region(3000.0 * years, ALPHA / 2)
     assert low <= len(times) <= high
     months = np.searchsorted(MONTH_STARTS, times % 365.0, side="right") - 1
     observed = np.bincount(months, minlength=12)
     weights = np.array(SEASON) * MONTH_LENGTHS
     expected = weights / weights.sum() * len(times)
-    assert stats.chisquare(observed, expected).pvalue > 0.001
+    assert stats.chisquare(observed, expected).pvalue > ALPHA / 2
     # ... and the flat alternative is clearly rejected: the test has power.
     flat = MONTH_LENGTHS / 365.0 * len(times)
     assert stats.chisquare(observed, flat).pvalue < 1e-6
 
 
-def test_surge_window_multiplies_the_rate_inside_only():
+@pytest.mark.parametrize("seed", SEEDS)
+def test_surge_window_multiplies_the_rate_inside_only(seed):
+    """Ten a day, three times that in the surge: Poisson counts inside and outside; a
+    multiplier 10% off (2.7) would fail the check."""
     surge = {"start_day": 100.0, "end_day": 200.0, "multiplier": 3.0}
     data = small_office_data(
-        **{"case_types.0.arrivals.surges": [surge], "case_types.0.arrivals.rate_per_year": 1825.0}
-    )  # 5 a day
-    times = arrival_times(data, 300.0)
+        **{"case_types.0.arrivals.surges": [surge], "case_types.0.arrivals.rate_per_year": 3650.0}
+    )
+    times = arrival_times(data, 300.0, seed)
     inside = np.sum((times >= 100.0) & (times < 200.0))
     outside = len(times) - inside
-    assert poisson_interval(15.0 * 100)[0] <= inside <= poisson_interval(15.0 * 100)[1]
-    assert poisson_interval(5.0 * 200)[0] <= outside <= poisson_interval(5.0 * 200)[1]
+    low, high = poisson_region(30.0 * 100, ALPHA / 2)
+    assert low <= inside <= high
+    low, high = poisson_region(10.0 * 200, ALPHA / 2)
+    assert low <= outside <= high
+    assert poisson_power(30.0 * 100, 27.0 * 100, ALPHA / 2) >= POWER
 
 
 def test_rate_function_and_segments():
@@ -101,24 +133,33 @@ def test_rate_function_and_segments():
     assert month_of(0) == 0 and month_of(31) == 1 and month_of(364) == 11 and month_of(365) == 0
 
 
-def test_complexity_levels_have_their_shares_and_scale_case_work():
-    data = small_office_data(
-        **{
-            "case_types.0.complexity": [
-                {"name": "simple", "share": 0.6, "work_multiplier": 0.5},
-                {"name": "complex", "share": 0.4, "work_multiplier": 2.5, "weight_multiplier": 2.0},
-            ],
-            "intake.threshold": 0.0,
-        }
-    )
-    scenario = sim.validate_scenario(data)
+COMPLEXITY = small_office_data(
+    **{
+        "case_types.0.complexity": [
+            {"name": "simple", "share": 0.6, "work_multiplier": 0.5},
+            {"name": "complex", "share": 0.4, "work_multiplier": 2.5, "weight_multiplier": 2.0},
+        ],
+        "intake.threshold": 0.0,
+    }
+)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_complexity_levels_have_their_shares(seed):
+    """40,000 referrals' levels: a binomial count at 0.4; a share of 0.42 would fail."""
+    profile = build_profiles(sim.validate_scenario(COMPLEXITY))[0]
+    draws = AttributeSampler(profile, RandomStreams(seed), Purpose.ARRIVALS).draw(np.zeros(40_000))
+    low, high = binomial_region(len(draws), 0.4)
+    assert low <= int(np.sum(draws.complexity == 1)) <= high
+    assert binomial_power(len(draws), 0.4, 0.42) >= POWER
+
+
+def test_complexity_levels_scale_case_work_and_weight():
+    scenario = sim.validate_scenario(COMPLEXITY)
     model = sim.CaseloadModel(scenario, seed=3, records=True)
     model.run()
     referrals = [r for r in model.referrals if not r.rereferral]
-    complex_share = np.mean([r.complexity == 1 for r in referrals])
-    n = len(referrals)
-    half = stats.norm.ppf(0.9995) * np.sqrt(0.4 * 0.6 / n)
-    assert abs(complex_share - 0.4) <= half
+    assert {r.complexity for r in referrals} == {0, 1}
     for r in referrals:
         multiplier, weight = (0.5, 1.0) if r.complexity == 0 else (2.5, 2.0)
         assert r.work_total == pytest.approx(15.0 * multiplier)

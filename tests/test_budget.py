@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from conftest import small_office_data
+from statistics_checks import ALPHA, SEEDS, mean_interval
 
 import sim
-from sim.analysis import confidence_interval
 from sim.core.costs import CostRates
+from sim.core.model import CaseloadModel
 
 BUDGET = {
     "per_year": 1_000_000.0,
@@ -21,23 +23,31 @@ BUDGET = {
 }
 
 
+def lower_bound(difference, alpha: float = ALPHA) -> float:
+    """The one-sided lower bound (level ``alpha``) of a paired difference's mean."""
+    return mean_interval(difference, 2 * alpha)[0]
+
+
 def budget_office(**changes) -> sim.Scenario:
     data = small_office_data(**{"budget": BUDGET, **changes})
     del data["workforce"]["caseworkers"]
     return sim.validate_scenario(data)
 
 
+@pytest.mark.fast
 def test_budget_funds_positions_by_hand():
     staffing = budget_office().staffing
     # 800,000 / 70,000 = 11.43; 100,000 / 95,000 = 1.05; 100,000 / 45,000 = 2.22
     assert (staffing.caseworkers, staffing.supervisors, staffing.support_staff) == (11, 1, 2)
 
 
+@pytest.mark.fast
 def test_exact_multiples_fund_whole_positions():
     budget = {**BUDGET, "per_year": 700_000.0, "mix": {"caseworker": 1.0}}
     assert budget_office(budget=budget).staffing.caseworkers == 10
 
 
+@pytest.mark.fast
 def test_cost_rates_by_hand():
     rates = CostRates.from_scenario(budget_office(**{"workforce.overtime_hours_per_day": 2.0}))
     assert rates.caseworker_per_day == pytest.approx(70_000 / 365)
@@ -47,6 +57,7 @@ def test_cost_rates_by_hand():
     assert rates.per_hire == 20_000.0
 
 
+@pytest.mark.fast
 def test_total_cost_matches_a_hand_calculation():
     scenario = budget_office(
         **{
@@ -57,10 +68,14 @@ def test_total_cost_matches_a_hand_calculation():
             "case_types.0.arrivals.rate_per_year": 900.0,
         }
     )
-    s = sim.run_replication(scenario, 0, 5).summary
+    out = sim.run_replication(scenario, 0, 5, timeseries=True)
+    s = out.summary
     assert s.quits > 0 and s.hires > 0 and s.sent_out > 0 and s.overtime_hours > 0
-    worker_days = s.headcount_mean * s.window_days
-    salaries = worker_days * 70_000 / 365 + s.window_days * (95_000 + 2 * 45_000) / 365
+    # The caseworkers on the payroll at the end of each day of the window, as the daily
+    # series read them (not the summary's own headcount, which the salaries come from).
+    days = out.timeseries[out.timeseries.day + 1 > scenario.warmup_days]
+    worker_days = days.headcount.sum()
+    salaries = worker_days * 70_000 / 365 + len(days) * (95_000 + 2 * 45_000) / 365
     assert s.salary_cost == pytest.approx(salaries)
     assert s.overtime_cost == pytest.approx(s.overtime_hours * 70_000 / 1825 * 1.5)
     assert s.hiring_cost == pytest.approx(s.hires * 20_000)
@@ -69,10 +84,11 @@ def test_total_cost_matches_a_hand_calculation():
     assert s.total_cost == pytest.approx(parts)
     assert s.cost_per_referral == pytest.approx(parts / s.referrals)
     assert s.cost_per_harm_prevented == pytest.approx(parts / s.caught)
-    # A full year with every position filled costs the budget's salaries.
-    assert salaries <= s.window_days / 365 * (11 * 70_000 + 95_000 + 90_000) + 1e-6
+    # Never more caseworkers on the payroll than the 11 funded positions, and some vacant.
+    assert (days.headcount <= 11).all() and worker_days < 11 * len(days)
 
 
+@pytest.mark.fast
 def test_overtime_stays_under_its_cap():
     scenario = budget_office(**{"workforce.overtime_hours_per_day": 1.0})
     s = sim.run_replication(scenario, 0, 1).summary
@@ -80,14 +96,20 @@ def test_overtime_stays_under_its_cap():
     assert 0 < s.overtime_hours <= days_worked * 1.0 + 1e-9
 
 
-def test_more_budget_buys_caseworkers_and_less_risk_on_the_waiting_list():
-    small = budget_office(budget={**BUDGET, "per_year": 350_000.0})
-    large = budget_office()
+@pytest.mark.parametrize("seed", SEEDS)
+def test_more_budget_buys_caseworkers_and_less_risk_on_the_waiting_list(seed):
+    """600 referrals a year: four caseworkers cannot keep up, eleven can. (At 400 a year
+    four were only sometimes short: on seed 3 every replication had harms on the waiting
+    list, on seeds 1, 2, 4 and 5 some had none, and the check passed only on seed 3.)"""
+    busy = {"case_types.0.arrivals.rate_per_year": 600.0}
+    small = budget_office(budget={**BUDGET, "per_year": 350_000.0}, **busy)
+    large = budget_office(**busy)
     assert small.staffing.caseworkers == 4 and large.staffing.caseworkers == 11
-    a = sim.run(small, replications=4, seed=3).replications
-    b = sim.run(large, replications=4, seed=3).replications
-    # Fewer caseworkers: cases wait, and harms happen on the waiting list.
-    _, low, _ = confidence_interval(a.missed_waitlist - b.missed_waitlist)
+    a = sim.run(small, replications=4, seed=seed).replications
+    b = sim.run(large, replications=4, seed=seed).replications
+    # Fewer caseworkers: cases wait, and harms happen on the waiting list (paired,
+    # one-sided bound at level ALPHA).
+    low = lower_bound(a.missed_waitlist - b.missed_waitlist)
     assert low > 0
     assert (b.total_cost > a.total_cost).all()
 
@@ -108,51 +130,66 @@ def staffed(supervisors: int, support_staff: int, **changes) -> sim.Scenario:
     return sim.validate_scenario(data)
 
 
+@pytest.mark.fast
 def test_supervision_coverage():
-    from sim.core.model import CaseloadModel
-
     assert CaseloadModel(staffed(2, 0)).supervision_coverage() == 1.0
     assert CaseloadModel(staffed(1, 0)).supervision_coverage() == 0.5
     assert CaseloadModel(staffed(0, 0)).supervision_coverage() == 0.0
 
 
+def pooled(scenario: sim.Scenario, replications: int = 4) -> pd.DataFrame:
+    """``replications`` replications on each of the five seeds, together."""
+    return pd.concat(
+        [sim.run(scenario, replications=replications, seed=seed).replications for seed in SEEDS],
+        ignore_index=True,
+    )
+
+
+# Supervision and support change a run a little, and every change moves all that follows
+# (who gets which case when): one seed's few replications cannot show these effects at
+# level ALPHA (t of 1 to 9). Each is checked on the five seeds' replications together, at
+# level 0.01, its mechanism by hand above or in test_strain.py.
+
+
 def test_too_few_supervisors_lower_detection():
-    full = sim.run(staffed(2, 0), replications=6, seed=4).replications
-    short = sim.run(staffed(0, 0), replications=6, seed=4).replications
-    _, low, _ = confidence_interval(short.missed_not_detected - full.missed_not_detected)
-    assert low > 0
+    full, short = pooled(staffed(2, 0)), pooled(staffed(0, 0))
+    assert lower_bound(short.missed_not_detected - full.missed_not_detected, 0.01) > 0
     # Only detection changes: the same contacts are made.
     assert (short.contacts_done == full.contacts_done).all()
 
 
+HEAVY = {"case_types.0.work_hours": 60.0, "support": {"delegable_share": 0.5}}
+
+
 def test_support_staff_absorb_delegable_case_work():
-    heavy = {"case_types.0.work_hours": 60.0, "support": {"delegable_share": 0.5}}
-    alone = sim.run(staffed(2, 0, **heavy), replications=4, seed=4).replications
-    helped = sim.run(staffed(2, 2, **heavy), replications=4, seed=4).replications
-    _, low, _ = confidence_interval(alone.backlog_hours_mean - helped.backlog_hours_mean)
-    assert low > 0
-    _, low, _ = confidence_interval(alone.cases_closed_late_share - helped.cases_closed_late_share)
-    assert low > 0
+    alone, helped = pooled(staffed(2, 0, **HEAVY)), pooled(staffed(2, 2, **HEAVY))
+    assert lower_bound(alone.backlog_hours_mean - helped.backlog_hours_mean, 0.01) > 0
+    late = alone.cases_closed_late_share - helped.cases_closed_late_share
+    assert lower_bound(late, 0.01) > 0
 
 
 def test_a_short_span_makes_strain_rise_faster():
     """strain_penalty: with no supervisor, strain rises 1 + penalty times faster."""
     strained = {"strain": {"absence_base": 0.0, "absence_at_burnout": 0.0}}
-    calm = sim.run(staffed(0, 0, **strained), replications=4, seed=4).replications
-    harsh_data = {**strained, "supervision.strain_penalty": 2.0}
-    harsh = sim.run(staffed(0, 0, **harsh_data), replications=4, seed=4).replications
-    _, low, _ = confidence_interval(harsh.strain_mean - calm.strain_mean)
-    assert low > 0
+    calm = pooled(staffed(0, 0, **strained))
+    harsh = pooled(staffed(0, 0, **strained, **{"supervision.strain_penalty": 2.0}))
+    assert lower_bound(harsh.strain_mean - calm.strain_mean, 0.01) > 0
 
 
 def test_support_staff_with_fewer_hours_absorb_less():
-    heavy = {"case_types.0.work_hours": 60.0, "support": {"delegable_share": 0.5}}
-    full = sim.run(staffed(2, 1, **heavy), replications=4, seed=4).replications
-    part = sim.run(
-        staffed(2, 1, **heavy, **{"workforce.support_hours_per_day": 1.0}),
-        replications=4,
-        seed=4,
-    ).replications
+    full = pooled(staffed(2, 1, **HEAVY))
+    part = pooled(staffed(2, 1, **HEAVY, **{"workforce.support_hours_per_day": 1.0}))
     late = part.cases_closed_late_share - full.cases_closed_late_share
-    _, low, _ = confidence_interval(late)
-    assert low > 0
+    assert lower_bound(late, 0.01) > 0
+
+
+@pytest.mark.fast
+def test_support_staff_speed_case_work_by_the_share_they_take():
+    """Support staff take ``delegable_share`` of the case work due while their hours
+    last (case work per caseworker hour 1 / (1 - share)), then what their hours allow."""
+    days = CaseloadModel(staffed(2, 1, **HEAVY)).days  # one support worker: 7 hours a day
+    days._casework_due = 10.0  # wants 5 delegated hours: they have them
+    assert days._casework_rate() == pytest.approx(1 / (1 - 0.5))
+    days._casework_due = 28.0  # wants 14: they have 7, a quarter of the work
+    assert days._casework_rate() == pytest.approx(1 / (1 - 7 / 28))
+    assert CaseloadModel(staffed(2, 0, **HEAVY)).days._casework_rate() == 1.0

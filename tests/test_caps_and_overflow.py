@@ -12,6 +12,8 @@ from sim.core.referral import Referral, Subject
 from sim.core.waiting_list import WaitingList
 from sim.core.workforce import Roster, Worker
 
+pytestmark = pytest.mark.fast
+
 CROWDED = {"workforce.caseworkers": 3, "caps.count": 6, "warmup_days": 0.0}
 
 

@@ -21,6 +21,8 @@ from sim.core.model import CaseloadModel
 from sim.core.randomness import RandomStreams
 from sim.core.referral import ReferralState
 
+pytestmark = pytest.mark.fast
+
 TURNOVER = {
     "turnover": {"annual_rate": 4.0},
     "hiring": {
@@ -141,7 +143,13 @@ def check_books(model: CaseloadModel, until: float) -> None:
     assert first_reports == expected, "an arrival went missing or was counted twice"
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=80,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(
     variant=st.sampled_from(sorted(VARIANTS)),
     seed=st.integers(min_value=0, max_value=2**32 - 1),

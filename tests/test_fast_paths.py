@@ -13,6 +13,8 @@ from sim.core.model import CaseloadModel
 from sim.core.referral import Referral
 from sim.core.risk import Signal
 
+pytestmark = pytest.mark.fast
+
 
 def same(a: sim.ReplicationSummary, b: sim.ReplicationSummary) -> None:
     """Every figure equal: counts exactly, sums of hours up to the order of the additions

@@ -20,6 +20,8 @@ from sim.experiments.intervals import (
 )
 from sim.experiments.results import summarise_results
 
+pytestmark = pytest.mark.fast
+
 
 def scipy_interval(values, level=0.95):
     data = np.asarray(values, dtype=float)

@@ -5,6 +5,7 @@ hours exactly scaled, recurrence recomputed from the per-referral records."""
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -55,6 +56,7 @@ def closures_and_follow_ons(records: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("seed", SEEDS)
 def test_the_share_of_closures_opening_a_follow_on_case_is_its_probability_by_tier(seed):
     """99% Clopper-Pearson interval per tier and seed (15 intervals: a false alarm in about
@@ -72,6 +74,7 @@ def test_the_share_of_closures_opening_a_follow_on_case_is_its_probability_by_ti
     assert output.summary.follow_on_cases == int(table.followed.sum())
 
 
+@pytest.mark.fast
 def test_a_caught_signal_opens_services_with_if_caught():
     scenario = two_step_office(
         **{"case_types.0.pathways": [{"to": "ongoing", "probability": 0.0, "if_caught": 1.0}]}
@@ -85,6 +88,7 @@ def test_a_caught_signal_opens_services_with_if_caught():
     assert len(caught) > 20
 
 
+@pytest.mark.fast
 def test_follow_on_cases_are_not_referrals_and_carry_the_assessment():
     output = sim.run_replication(two_step_office(), 0, 3, records=True)
     records = output.records
@@ -100,6 +104,7 @@ def test_follow_on_cases_are_not_referrals_and_carry_the_assessment():
         assert previous.loc[(row.subject, row.arrival)].assessed_tier == row.assessed_tier
 
 
+@pytest.mark.fast
 def test_a_type_with_no_referrals_must_be_a_pathway_target():
     data = small_office_data(**{"case_types.0.arrivals.rate_per_year": 0.0})
     with pytest.raises(sim.ScenarioError, match="a pathway into this case type"):
@@ -122,6 +127,7 @@ def test_a_type_with_no_referrals_must_be_a_pathway_target():
 # ---------------------------------------------------------------- reassessment
 
 
+@pytest.mark.fast
 def test_reassessments_happen_on_schedule():
     """With no warm-up, no turnover and ample room, each case is reassessed at
     assignment + k, + 2k, ... while open: the count is the sum of whole periods open."""
@@ -181,6 +187,7 @@ def steady_office(**changes) -> sim.Scenario:
     return sim.validate_scenario(small_office_data(**changes))
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("share", [0.2, 0.45])
 def test_hours_available_for_cases_are_hours_times_one_minus_the_share(share):
     full = sim.run_replication(steady_office(), 0, 1).summary
@@ -190,6 +197,7 @@ def test_hours_available_for_cases_are_hours_times_one_minus_the_share(share):
     assert full.non_case_hours == 0.0
 
 
+@pytest.mark.fast
 def test_technology_buys_back_non_case_time_at_its_cost():
     changes = {"workforce.non_case_share": 0.4}
     tech = {"technology": {"non_case_cut": 0.5, "cost_per_worker_year": 3650.0}}
@@ -207,6 +215,7 @@ def test_technology_buys_back_non_case_time_at_its_cost():
 # ---------------------------------------------------------------- recurrence
 
 
+@pytest.mark.fast
 def test_rereferral_after_a_screen_out_is_its_definition_on_the_records():
     """Recomputed from the per-referral records: a first referral screened out on a day in
     the window whose 6 (12) months end before the run does, and the subject's next
@@ -234,3 +243,79 @@ def test_rereferral_after_a_screen_out_is_its_definition_on_the_records():
         figure = getattr(output.summary, f"rereferred_{window}_after_screen_out")
         assert exits > 100
         assert figure == pytest.approx(returns / exits, abs=1e-12)
+
+
+def recurrence_on_the_records(records: pd.DataFrame, warmup: float, end: float, services: set):
+    """Exits and returns by kind and window, rebuilt from the per-referral records.
+
+    An exit is a screen-out, or a closure that opened no follow-on case (a follow-on case
+    has the closed case's subject and its closure time as its arrival), of a type with
+    services (``services``: their names) or without. It counts if its day is in the window
+    and its follow-up fits in the run; it returns if the subject's next referral is a
+    re-referral within the follow-up. A re-referral screened out is a return, then an exit.
+    """
+    follow = records[records.follow_on]
+    opened = set(zip(follow.subject, follow.arrival, strict=True))
+    events = []  # (subject, time, order, kind): order 0 for an arrival, 1 for an exit
+    for row in records.itertuples():
+        if row.initial:
+            continue
+        if not row.follow_on:
+            events.append((row.subject, row.arrival, 0, "back" if row.rereferral else None))
+        if row.state == "screened_out":
+            events.append((row.subject, row.arrival, 1, "screen_out"))
+        elif row.state == "closed" and (row.subject, row.closed_at) not in opened:
+            kind = "services" if row.case_type in services else "closure_without_services"
+            events.append((row.subject, row.closed_at, 1, kind))
+    exits, returns = Counter(), Counter()
+    last: dict[int, tuple[float, str]] = {}
+    for subject, time, order, kind in sorted(events):
+        if order == 1:
+            last[subject] = (time, kind)
+            for window, days in (("6m", 182.5), ("12m", 365.0)):
+                day = math.floor(time)
+                exits[kind, window] += day >= warmup and day + 1 + days <= end
+            continue
+        if subject in last:
+            left, how = last.pop(subject)
+            if kind != "back":
+                continue
+            for window, days in (("6m", 182.5), ("12m", 365.0)):
+                day = math.floor(left)
+                counted = day >= warmup and day + 1 + days <= end
+                returns[how, window] += counted and time - left <= days
+    return exits, returns
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize("seed", SEEDS[:3])
+def test_every_recurrence_share_and_the_mean_dose_are_their_definitions_on_the_records(seed):
+    """The six recurrence shares (docs/outputs.md: by how the subject left, re-referred
+    within 6 or 12 months) and the mean service dose, recomputed from the records of a run
+    with screen-outs, investigations that open ongoing cases or close, and ongoing cases
+    with service that close."""
+    scenario = two_step_office(
+        **{
+            "horizon_days": 1000.0,
+            "warmup_days": 100.0,
+            "intake.threshold": 0.3,
+            "risk.rereport_probability": 0.6,
+        }
+    )
+    output = sim.run_replication(scenario, 0, seed, records=True)
+    records, summary = output.records, output.summary
+    exits, returns = recurrence_on_the_records(
+        records, scenario.warmup_days, scenario.horizon_days, {"ongoing"}
+    )
+    for how in ("screen_out", "closure_without_services", "services"):
+        for window in ("6m", "12m"):
+            assert exits[how, window] > 30, (how, window, exits)
+            figure = getattr(summary, f"rereferred_{window}_after_{how}")
+            assert figure == pytest.approx(returns[how, window] / exits[how, window], abs=1e-12)
+    served = records[
+        (records.case_type == "ongoing")
+        & (records.state == "closed")
+        & (records.closed_at >= scenario.warmup_days)
+    ]
+    assert len(served) > 30
+    assert summary.service_dose_mean == pytest.approx(served.dose_at_close.mean(), rel=1e-12)

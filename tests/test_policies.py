@@ -7,11 +7,13 @@ differences are the policy's.
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 from conftest import assert_same_runs, small_office_data
+from statistics_checks import ALPHA, POWER, SEEDS, mean_interval, poisson_power, poisson_region
 
 import sim
-from sim.analysis import confidence_interval
 
 SURGE = {"start_day": 150.0, "end_day": 300.0, "multiplier": 2.0}
 GATEKEEPING = {
@@ -43,11 +45,6 @@ def office(policies: dict | None = None, **changes) -> sim.Scenario:
 
 
 @pytest.fixture(scope="module")
-def without_policy() -> sim.RunResult:
-    return sim.run(office(), replications=6, seed=2, timeseries=True)
-
-
-@pytest.fixture(scope="module")
 def gatekeeping() -> sim.RunResult:
     return sim.run(office({"gatekeeping": GATEKEEPING}), replications=6, seed=2, timeseries=True)
 
@@ -65,11 +62,14 @@ def test_gatekeeping_raises_the_threshold_in_a_surge(gatekeeping):
     assert (climbing.caseload_mean > 10.0).all()
 
 
-def test_gatekeeping_trades_caseload_for_screened_out_harm(gatekeeping, without_policy):
-    on, off = gatekeeping.replications, without_policy.replications
-    _, low, _ = confidence_interval(on.missed_screened_out - off.missed_screened_out)
+@pytest.mark.parametrize("seed", SEEDS)
+def test_gatekeeping_trades_caseload_for_screened_out_harm(seed):
+    """Paired over six replications a seed, one-sided bounds at level ALPHA."""
+    on = sim.run(office({"gatekeeping": GATEKEEPING}), replications=6, seed=seed).replications
+    off = sim.run(office(), replications=6, seed=seed).replications
+    low, _ = mean_interval(on.missed_screened_out - off.missed_screened_out, 2 * ALPHA)
     assert low > 0
-    _, _, high = confidence_interval(on.caseload_mean - off.caseload_mean)
+    _, high = mean_interval(on.caseload_mean - off.caseload_mean, 2 * ALPHA)
     assert high < 0
     assert (on.threshold_mean > off.threshold_mean).all()
 
@@ -88,11 +88,6 @@ def scandal() -> sim.RunResult:
     )
 
 
-@pytest.fixture(scope="module")
-def baseline_records() -> sim.RunResult:
-    return sim.run(office(), replications=6, seed=2, records=True)
-
-
 def test_a_public_harm_lowers_the_threshold(scandal):
     series = scandal.timeseries
     assert series.scandals.sum() > 0
@@ -105,29 +100,46 @@ def test_a_public_harm_lowers_the_threshold(scandal):
         assert after.threshold.to_numpy() == pytest.approx(0.1)
 
 
-def test_a_public_harm_brings_more_referrals(scandal, baseline_records):
-    """First reports in the 120 days after the first scandal, against the same days
-    without the policy: the ordinary stream is the same, the surge is extra."""
-    series, records = scandal.timeseries, scandal.records
-    baseline = baseline_records.records
-    ratios = []
-    for replication, run in series.groupby("replication"):
-        if not run.scandals.any():
-            continue
-        start = float(run.day[run.scandals > 0].iloc[0]) + 1.0
-        end = min(start + 120.0, 500.0)
+def surge_days(series: pd.DataFrame, duration: float) -> list[int]:
+    """Days wholly inside a scandal's surge: a scandal on day ``d`` (at a time in
+    ``(d, d + 1)``) keeps it going through days ``d + 1`` to ``d + duration``."""
+    days: set[int] = set()
+    for day in series.day[series.scandals > 0]:
+        days.update(range(int(day) + 1, int(day) + int(duration) + 1))
+    return sorted(d for d in days if d <= series.day.max())
 
-        def first_reports(table, start=start, end=end, replication=replication):
-            mine = table[(table.replication == replication) & ~table.rereferral & ~table.initial]
-            return int(mine.arrival.between(start, end, inclusive="left").sum())
 
-        with_scandal, without = first_reports(records), first_reports(baseline)
-        assert with_scandal > without
-        ratios.append(with_scandal / without)
-    assert len(ratios) >= 3
-    # The surge multiplies the rate by 1.5 for as long as scandals keep coming.
-    mean, low, high = confidence_interval(ratios, 0.99)
-    assert low <= 1.5 <= high, (mean, low, high)
+def first_report_arrivals(records: pd.DataFrame, replication: int, surge: bool) -> np.ndarray:
+    mine = records[(records.replication == replication) & ~records.rereferral & ~records.initial]
+    return np.sort(mine[mine.surge == surge].arrival.to_numpy())
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_public_harm_brings_extra_referrals_at_the_surge_rate(seed):
+    """While a scandal lasts, referrals arrive at 1.5 times their rate: the ordinary stream
+    is the same as without the policy (common random numbers) and the surge adds a Poisson
+    stream at 0.5 times the rate (doubled by the arrivals' own surge on days 150-300).
+    Counted on the days wholly inside a scandal, the extra referrals are Poisson with that
+    mean; a surge 20% short of it (multiplier 1.4) would fail the check."""
+    with_policy = sim.run(
+        office({"scandal": SCANDAL}), replications=3, seed=seed, timeseries=True, records=True
+    )
+    without = sim.run(office(), replications=3, seed=seed, records=True)
+    extra, rate_days = 0, 0.0
+    for replication, series in with_policy.timeseries.groupby("replication"):
+        ordinary = first_report_arrivals(with_policy.records, replication, surge=False)
+        np.testing.assert_array_equal(
+            ordinary, first_report_arrivals(without.records, replication, surge=False)
+        )
+        surge = first_report_arrivals(with_policy.records, replication, surge=True)
+        for day in surge_days(series, SCANDAL["duration_days"]):
+            extra += int(np.sum((surge >= day) & (surge < day + 1)))
+            rate_days += 400.0 / 365.0 * (2.0 if 150 <= day < 300 else 1.0)
+    expected = (SCANDAL["surge_multiplier"] - 1.0) * rate_days
+    assert expected > 100, "the scandals must last long enough to count"
+    low, high = poisson_region(expected)
+    assert low <= extra <= high, (extra, expected)
+    assert poisson_power(expected, expected * 0.4 / 0.5) >= POWER
 
 
 def test_scandals_are_counted_in_the_summary(scandal):
@@ -146,5 +158,6 @@ def test_scandals_are_counted_in_the_summary(scandal):
     ],
     ids=["gatekeeping_off", "scandal_off", "never_triggered", "never_public", "empty_block"],
 )
+@pytest.mark.fast
 def test_policy_off_is_identical_to_no_policy_block(policies):
     assert_same_runs(office(policies), office())

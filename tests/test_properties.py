@@ -35,7 +35,6 @@ from hypothesis import strategies as st
 from test_conservation import check_books
 
 import sim
-from sim.core.costs import contracted_hours_per_year
 from sim.core.model import CaseloadModel
 from sim.core.referral import ReferralState
 from sim.core.risk import HarmCause
@@ -433,8 +432,11 @@ def close(a: float, b: float) -> bool:
 @properties(150)
 @given(data=scenario_data())
 def test_costs_are_the_sum_of_their_parts(data):
-    """The total is the sum of the parts; each part is its count times its rate."""
-    model, output = run(data)
+    """The total is the sum of the parts; each part is its count times its rate, the rates
+    worked out here from the scenario (not by sim.core.costs) and the caseworker-days read
+    from the daily series (not from the summary's own headcount)."""
+    model = CaseloadModel(valid(data), replication=0, timeseries=True)
+    output = model.run()
     scenario, summary = model.scenario, output.summary
     budget, staffing = scenario.budget, scenario.staffing
     parts = [getattr(summary, name) for name in COSTS]
@@ -443,16 +445,20 @@ def test_costs_are_the_sum_of_their_parts(data):
 
     assert close(summary.external_cost, summary.sent_out * scenario.caps.external_cost_per_case)
     assert close(summary.hiring_cost, summary.hires * (budget.hiring_cost + budget.training_cost))
-    hourly = budget.caseworker_cost / contracted_hours_per_year(scenario)
+    staff = scenario.workforce
+    contracted = staff.hours_per_day * 365.0 * staff.working_days_per_week / 7.0
+    hourly = budget.caseworker_cost / contracted
     assert close(summary.overtime_cost, summary.overtime_hours * hourly * budget.overtime_premium)
     # Salaries: each end-of-day reading inside the window pays the caseworkers on the
-    # payroll (headcount_mean * window_days caseworker-days) and the other staff.
-    readings = math.floor(scenario.horizon_days) - math.floor(scenario.warmup_days)
+    # payroll that day and the other staff.
+    series = output.timeseries
+    readings = series[series.day + 1.0 > scenario.warmup_days]
+    assert len(readings) == math.floor(scenario.horizon_days) - math.floor(scenario.warmup_days)
     other_per_day = (
         staffing.supervisors * budget.supervisor_cost + staffing.support_staff * budget.support_cost
     ) / 365.0
-    caseworker_days = summary.headcount_mean * summary.window_days
-    expected = budget.caseworker_cost / 365.0 * caseworker_days + other_per_day * readings
+    caseworker_days = float(readings.headcount.sum())
+    expected = budget.caseworker_cost / 365.0 * caseworker_days + other_per_day * len(readings)
     assert close(summary.salary_cost, expected), (summary.salary_cost, expected)
     # Agency workers are paid by the day: a whole number of days.
     if budget.agency_cost > 0:

@@ -9,6 +9,8 @@ from conftest import small_office_data
 import sim
 from sim.core.model import CaseloadModel
 
+pytestmark = pytest.mark.fast
+
 
 def referral_stream(scenario: sim.Scenario, seed: int, replication: int = 0) -> pd.DataFrame:
     """The first reports a run sees: time, type, latent tier, score, and signal times."""

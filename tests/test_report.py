@@ -83,6 +83,7 @@ def upper_bound(values: list[float]) -> float:
     return data.mean() + stats.t.ppf(0.95, data.size - 1) * stats.sem(data)
 
 
+@pytest.mark.fast
 def test_points_meeting_a_target_use_scipys_one_sided_bound():
     table = known_table()
     points = points_meeting(table, "missed_per_1000_referrals", 200.0).set_index("point")
@@ -95,6 +96,7 @@ def test_points_meeting_a_target_use_scipys_one_sided_bound():
     assert points.loc[1, "mean"] < 200.0  # a low mean alone is not enough
 
 
+@pytest.mark.fast
 def test_the_least_cost_point_that_meets_the_target():
     table = known_table()
     best = least_cost_point(table, "missed_per_1000_referrals", 200.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import small_office_data
 from test_contacts import contact_office
 
@@ -43,39 +44,87 @@ def cause(history, signal_time, harm_time, attempts=0, provider_until=None):
     return harm_cause(signal, harm_time)
 
 
+@pytest.mark.fast
 def test_cause_screened_out():
     assert cause([(0, S.SCREENED_OUT)], 5, 19) is HarmCause.SCREENED_OUT
 
 
+@pytest.mark.fast
 def test_cause_waitlist_when_never_assigned_in_the_window():
     assert cause([(0, S.WAITING)], 5, 19) is HarmCause.WAITLIST
     assert cause([(0, S.WAITING), (30, S.OPEN)], 5, 19) is HarmCause.WAITLIST
 
 
+@pytest.mark.fast
 def test_cause_no_contact_when_a_worker_held_the_case():
     assert cause([(0, S.WAITING), (10, S.OPEN)], 5, 19) is HarmCause.NO_CONTACT
     assert cause([(0, S.OPEN), (10, S.CLOSED)], 5, 19) is HarmCause.NO_CONTACT
 
 
+@pytest.mark.fast
+def test_each_state_lasts_until_the_next_one():
+    """Waiting from 0 to 2 ends before the signal at 5; open from 2 to 8 is the gap the
+    harm fell in (no contact), not the waiting list; closed from 8 on comes after it."""
+    history = [(0, S.WAITING), (2, S.OPEN), (8, S.CLOSED)]
+    assert cause(history, 5, 19) is HarmCause.NO_CONTACT
+    # an instant open (assigned and put back to wait at 6) holds nobody: the waiting list
+    history = [(0, S.WAITING), (6, S.OPEN), (6, S.WAITING), (30, S.OPEN)]
+    assert cause(history, 5, 19) is HarmCause.WAITLIST
+    # the signal's window is open at its start and closed at the harm: a state that ends
+    # as the signal begins does not hold it, one that begins as the harm happens does
+    assert cause([(0, S.OPEN), (5, S.CLOSED)], 5, 19) is HarmCause.AFTER_CLOSURE
+    assert cause([(0, S.WAITING), (19, S.OPEN)], 5, 19) is HarmCause.NO_CONTACT
+
+
+@pytest.mark.fast
+def test_only_the_time_with_the_provider_is_sent_out():
+    """Waiting from 0 to 8, then with a provider until 30: the harm at 19 is the waiting
+    list's (it comes first), not the provider's; a re-referral sent out at the harm's very
+    instant holds it (after a screen-out, the provider's)."""
+    history = [(0, S.WAITING), (8, S.SENT_OUT)]
+    assert cause(history, 5, 19, provider_until=30) is HarmCause.WAITLIST
+    subject, first = referral_with([(0, S.SCREENED_OUT)])
+    again = Referral(
+        1,
+        subject,
+        first.profile,
+        arrival=19,
+        complexity=0,
+        raw_score=1.0,
+        score=0.8,
+        tier=2,
+        duration=30.0,
+        rereferral=True,
+    )
+    again.move(S.SENT_OUT, 19)
+    again.provider_until = 40
+    assert harm_cause(Signal(subject, 5, 0.5, 0.5), 19) is HarmCause.SENT_OUT
+
+
+@pytest.mark.fast
 def test_cause_not_detected_when_a_contact_looked():
     assert cause([(0, S.OPEN)], 5, 19, attempts=1) is HarmCause.NOT_DETECTED
 
 
+@pytest.mark.fast
 def test_cause_after_closure():
     assert cause([(0, S.OPEN), (3, S.CLOSED)], 5, 19) is HarmCause.AFTER_CLOSURE
 
 
+@pytest.mark.fast
 def test_cause_sent_out_while_with_the_provider_then_after_closure():
     assert cause([(0, S.SENT_OUT)], 5, 19, provider_until=30) is HarmCause.SENT_OUT
     assert cause([(0, S.SENT_OUT)], 40, 54, provider_until=30) is HarmCause.AFTER_CLOSURE
 
 
+@pytest.mark.fast
 def test_zero_length_states_do_not_count():
     # Opened and assigned at the same instant: never on the waiting list.
     history = [(0, S.WAITING), (0, S.OPEN), (2, S.CLOSED)]
     assert cause(history, 5, 19) is HarmCause.AFTER_CLOSURE
 
 
+@pytest.mark.fast
 def test_cause_follows_the_subject_to_a_re_referral():
     subject, _ = referral_with([(0, S.SCREENED_OUT)])
     profile = subject.current.profile
@@ -135,6 +184,7 @@ def test_rare_contacts_leave_risk_missed_for_lack_of_contact():
     assert (m["caught"] < w["caught"]).all()
 
 
+@pytest.mark.fast
 def test_a_full_office_misses_risk_on_the_waiting_list():
     scenario = contact_office(**{"caps.count": 2, "workforce.caseworkers": 4})
     rows = sim.run(scenario, replications=2, seed=1).replications
@@ -143,6 +193,7 @@ def test_a_full_office_misses_risk_on_the_waiting_list():
     assert (rows["missed_waitlist"] > 50).all()
 
 
+@pytest.mark.fast
 def test_external_providers_catch_with_their_own_probability():
     base = {
         "caps.count": 2,
@@ -172,6 +223,7 @@ def test_risk_after_closure_counts_as_after_closure():
 # ---------------------------------------------------------------------- re-referrals
 
 
+@pytest.mark.fast
 def test_screened_out_referrals_come_back_with_a_higher_score():
     data = small_office_data(
         **{"risk.rereport_probability": 1.0, "intake.threshold": 0.6, "warmup_days": 0.0}
@@ -188,12 +240,14 @@ def test_screened_out_referrals_come_back_with_a_higher_score():
             assert (group.state.iloc[:-1].isin(["screened_out", "closed", "sent_out"])).all()
 
 
+@pytest.mark.fast
 def test_no_rereports_without_rereport_probability():
     data = small_office_data(**{"risk.rereport_probability": 0.0})
     rows = sim.run(sim.validate_scenario(data), replications=2, seed=3).replications
     assert (rows["rereferrals"] == 0).all()
 
 
+@pytest.mark.fast
 def test_rereports_escalate_waiting_cases():
     data = small_office_data(
         **{"risk.rereport_probability": 1.0, "workforce.caseworkers": 2, "caps.count": 5}

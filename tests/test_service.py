@@ -63,6 +63,7 @@ def a_case(profile_index: int = 0, **attributes) -> Referral:
     return case
 
 
+@pytest.mark.fast
 def test_the_dose_is_contacts_on_time_and_casework_done_times_the_handoff_factor():
     scenario = service_office(**{"case_types.0.service.handoff_factor": 0.75})
     service = Service(scenario, sim.core.metrics.Metrics(0.0))
@@ -79,6 +80,7 @@ def test_the_dose_is_contacts_on_time_and_casework_done_times_the_handoff_factor
     assert service.dose(a_case(contacts_due=0, contacts_on_time=0, contact_due=None), 1.0) == 0.0
 
 
+@pytest.mark.fast
 def test_the_reduction_persists_after_closure_with_its_half_life():
     scenario = service_office(**{"case_types.0.service.half_life_days": 100.0})
     service = Service(scenario, sim.core.metrics.Metrics(0.0))
@@ -92,6 +94,7 @@ def test_the_reduction_persists_after_closure_with_its_half_life():
     assert service.reduction(case, 60.0) == 0.0
 
 
+@pytest.mark.fast
 def test_without_evidence_based_practice_service_changes_nothing_but_the_dose():
     base = service_office(**{"case_types.0.service": None})
     off = service_office(**{"case_types.0.service.evidence_based": False})
@@ -116,6 +119,7 @@ def realised(scenario: sim.Scenario, seed: int) -> tuple[int, int, float]:
     )
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("seed", SEEDS)
 def test_with_ample_hours_the_realised_reduction_is_the_configured_effect(seed):
     """Every in-service signal faces the full reduction: prevented ~ Binomial(n, effect).
@@ -140,6 +144,7 @@ def test_with_hours_cut_the_dose_and_the_reduction_fall(seed):
     assert cut[0] / cut[1] < ample[0] / ample[1] - 0.05
 
 
+@pytest.mark.fast
 def test_every_candidate_signal_is_prevented_caught_or_missed_exactly_once():
     scenario = service_office(
         **{"workforce.caseworkers": 4, "case_types.0.service.half_life_days": 60.0}
@@ -175,6 +180,7 @@ def test_every_candidate_signal_is_prevented_caught_or_missed_exactly_once():
     assert summary.prevented == len(prevented)  # no warm-up: every prevention is counted
 
 
+@pytest.mark.fast
 def test_two_staffing_levels_see_the_same_candidate_signals():
     """Common random numbers: the candidates (subject, time and the three uniforms) are the
     same; only what happened to them differs."""
@@ -201,6 +207,7 @@ def test_two_staffing_levels_see_the_same_candidate_signals():
     assert prevented_many > prevented_few
 
 
+@pytest.mark.fast
 def test_a_signal_is_prevented_only_below_the_reduction_in_force():
     scenario = service_office()
     service = Service(scenario, sim.core.metrics.Metrics(0.0))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from conftest import MINIMAL
 
 import sim
@@ -20,6 +21,7 @@ def with_initial(open_per_worker: int, waiting: int, **changes) -> sim.Scenario:
     )
 
 
+@pytest.mark.fast
 def test_the_office_starts_with_open_cases_and_a_waiting_list():
     scenario = with_initial(17, 25)  # 17 is the cap: the waiting list cannot be placed
     model = sim.CaseloadModel(scenario, seed=1, records=True)
@@ -36,6 +38,7 @@ def test_the_office_starts_with_open_cases_and_a_waiting_list():
     assert sum(r.initial for r in model.referrals) == 17 * 12 + 25
 
 
+@pytest.mark.fast
 def test_initial_cases_are_not_counted_as_referrals():
     empty = sim.run_replication(sim.load_scenario(MINIMAL), seed=2)
     started = sim.run_replication(with_initial(9, 0, warmup_days=0.0), seed=2)
@@ -62,6 +65,7 @@ def test_a_caseload_near_steady_state_shortens_the_warm_up_bias():
     assert np.isfinite(full_early)
 
 
+@pytest.mark.fast
 def test_initial_waiting_cases_follow_the_overflow_policy():
     scenario = with_initial(
         17, 25, **{"caps.overflow": "external", "caps.external_cost_per_case": 10.0}

@@ -1,20 +1,24 @@
 """Triage rules in an overloaded office: each favours what it is designed to favour.
 
-Same seed for every rule (common random numbers), 4 replications; the orderings
-below hold in every replication, not just on average.
+Same seed for every rule (common random numbers), 10 replications on each of five seeds;
+each ordering is a paired comparison, replication by replication, whose one-sided bound
+at level ALPHA must exclude no difference (t of 4 to 50 against a critical 3.7). Four
+replications, each required to show the ordering, failed on seed 4: a close pair.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
 import pytest
 from conftest import small_office_data
+from statistics_checks import ALPHA, SEEDS, mean_interval
 
 import sim
 
 RULES = ("risk_first", "deadline_first", "new_cases_first", "fifo")
-REPLICATIONS = 4
+REPLICATIONS = 10
 
 
 def overloaded(rule: str) -> sim.Scenario:
@@ -23,15 +27,15 @@ def overloaded(rule: str) -> sim.Scenario:
     )
 
 
-@pytest.fixture(scope="module")
-def outcomes():
+@pytest.fixture(scope="module", params=SEEDS)
+def outcomes(request):
     """Per rule: the summaries, and first-contact timeliness of top-tier cases."""
     results = {}
     for rule in RULES:
         scenario = overloaded(rule)
         summaries, top_first = [], Counter()
         for replication in range(REPLICATIONS):
-            model = sim.CaseloadModel(scenario, replication=replication, seed=3)
+            model = sim.CaseloadModel(scenario, replication=replication, seed=request.param)
             on_contact = model.days.on_contact
 
             def log(case, time, on_contact=on_contact, counts=top_first):
@@ -46,7 +50,13 @@ def outcomes():
 
 
 def per_replication(outcomes, rule, figure):
-    return [getattr(summary, figure) for summary in outcomes[rule][0]]
+    return np.array([getattr(summary, figure) for summary in outcomes[rule][0]])
+
+
+def below(outcomes, figure: str, rule: str, other: str) -> bool:
+    """Whether ``rule``'s ``figure`` is below ``other``'s (paired, one-sided, ALPHA)."""
+    difference = per_replication(outcomes, other, figure) - per_replication(outcomes, rule, figure)
+    return mean_interval(difference, 2 * ALPHA)[0] > 0
 
 
 def test_the_office_is_overloaded(outcomes):
@@ -55,47 +65,31 @@ def test_the_office_is_overloaded(outcomes):
 
 
 def test_risk_first_misses_the_least_risk(outcomes):
-    risk = per_replication(outcomes, "risk_first", "missed")
     for other in ("deadline_first", "fifo"):
-        assert all(
-            a < b for a, b in zip(risk, per_replication(outcomes, other, "missed"), strict=True)
-        )
-    risk_nc = per_replication(outcomes, "risk_first", "missed_no_contact")
-    for other in ("deadline_first", "fifo"):
-        other_nc = per_replication(outcomes, other, "missed_no_contact")
-        assert all(a < b for a, b in zip(risk_nc, other_nc, strict=True))
+        assert below(outcomes, "missed", "risk_first", other)
+        assert below(outcomes, "missed_no_contact", "risk_first", other)
     # ... by seeing the top tier's new cases sooner than first-come-first-served does.
     assert outcomes["risk_first"][1] > 2 * outcomes["fifo"][1]
 
 
 def test_deadline_first_meets_the_most_first_contact_deadlines(outcomes):
-    edf = per_replication(outcomes, "deadline_first", "first_contact_within_deadline_share")
     for other in ("risk_first", "fifo"):
-        others = per_replication(outcomes, other, "first_contact_within_deadline_share")
-        assert all(a > b for a, b in zip(edf, others, strict=True))
+        assert below(outcomes, "first_contact_within_deadline_share", other, "deadline_first")
 
 
 def test_new_cases_first_meets_first_contact_deadlines_at_the_visits_cost(outcomes):
     """New reports' first contacts before overdue visits: more first contacts on time
     than any other rule, fewer recurring contacts on time than deadline_first."""
-    new = per_replication(outcomes, "new_cases_first", "first_contact_within_deadline_share")
     for other in ("risk_first", "deadline_first", "fifo"):
-        others = per_replication(outcomes, other, "first_contact_within_deadline_share")
-        assert all(a > b for a, b in zip(new, others, strict=True))
-    new_visits = per_replication(outcomes, "new_cases_first", "contacts_on_time_share")
-    edf_visits = per_replication(outcomes, "deadline_first", "contacts_on_time_share")
-    assert all(a < b for a, b in zip(new_visits, edf_visits, strict=True))
+        assert below(outcomes, "first_contact_within_deadline_share", other, "new_cases_first")
+    assert below(outcomes, "contacts_on_time_share", "new_cases_first", "deadline_first")
 
 
 def test_fifo_serves_the_oldest_cases_first(outcomes):
     """Existing cases keep their contacts on time; new ones wait for their first."""
-    fifo_recurring = per_replication(outcomes, "fifo", "contacts_on_time_share")
-    fifo_first = per_replication(outcomes, "fifo", "first_contact_mean_days")
     for other in ("risk_first", "deadline_first", "new_cases_first"):
-        recurring = per_replication(outcomes, other, "contacts_on_time_share")
-        first = per_replication(outcomes, other, "first_contact_mean_days")
-        assert all(a > b for a, b in zip(fifo_recurring, recurring, strict=True))
-        assert all(a > b for a, b in zip(fifo_first, first, strict=True))
+        assert below(outcomes, "contacts_on_time_share", other, "fifo")
+        assert below(outcomes, "first_contact_mean_days", other, "fifo")
 
 
 def test_rules_only_reorder_work_the_referrals_are_the_same(outcomes):

@@ -222,7 +222,8 @@ def first_order_indices(
     hypercube, Sobol, random) both the first-order Sobol index ``S1 = Var(E[Y |
     X_i]) / Var(Y)`` and Borgonovo's ``delta``, each with a bootstrap 95%
     half-width (``S1_conf``, ``delta_conf``). A factor that never varies gets 0.
-    The same table and ``seed`` give the same indices. SALib's cautions about the estimate
+    The same table and ``seed`` give the same indices (seed 0 too), and numpy's global
+    random state is left as it was. SALib's cautions about the estimate
     (raw and balanced delta far apart: a biased sample) are kept in
     ``frame.attrs["notes"]``, not printed.
     """

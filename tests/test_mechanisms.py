@@ -1,0 +1,527 @@
+"""The model's mechanisms, each pinned down by a test aimed at it.
+
+- Detection: every contact inside a signal's detection window is an independent attempt,
+  so with ``k`` contacts in the window a share ``1 - (1 - p)^k`` of signals is caught.
+- Same-day first contact: a case assigned in working hours, to a worker with the hours,
+  gets its first contact at once; otherwise at the start of the next working day.
+- Re-tiering: an escalation that lifts a waiting case's score into a higher tier's band
+  gives it that tier (and that tier's weight and contacts).
+- Durations: each distribution's draws against scipy's distribution of the same mean and
+  spread (Kolmogorov-Smirnov), its mean and its variance, in the sampler and in a run.
+- The contact calendar: when recurring contacts fall due, on time, late and missed.
+- Work ahead: hours left at the end of the day go to case work, earliest closure first.
+
+Statistical checks follow tests/statistics_checks.py: five seeds, level ALPHA per seed,
+and power against an effect of the size that matters.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import numpy as np
+import pytest
+from conftest import small_office_data
+from pydantic import ValidationError
+from scipy import stats
+from statistics_checks import (
+    ALPHA,
+    POWER,
+    SEEDS,
+    binomial_power,
+    binomial_region,
+    mean_interval,
+    t_power,
+)
+
+import sim
+from sim.core.casetypes import build_profiles
+from sim.core.model import CaseloadModel
+from sim.core.referral import Referral, Subject
+from sim.core.work import roll_missed_contacts, schedule_next_contact, work_ahead
+from sim.core.workforce import Worker
+from sim.scenario.distributions import Exponential, Fixed, Gamma, LogNormal, Triangular, Uniform
+
+pytestmark = pytest.mark.fast
+
+WORKDAY_START = 9 / 24
+
+
+def watched(scenario: sim.Scenario, seed: int) -> tuple[CaseloadModel, dict, list]:
+    """A model whose contacts (by subject) and signals are recorded as they happen."""
+    model = CaseloadModel(scenario, seed=seed, records=True)
+    contacts: dict[int, list[float]] = defaultdict(list)
+    signals: list = []
+    on_contact, on_signal = model.days.on_contact, model.risk._on_signal
+
+    def contact(case, time):
+        contacts[case.subject.id].append(time)
+        on_contact(case, time)
+
+    def signal(event):
+        signals.append(event.value)
+        on_signal(event)
+
+    model.days.on_contact, model.risk._on_signal = contact, signal
+    return model, contacts, signals
+
+
+# --------------------------------------------------------------------------- detection
+
+P = 0.25
+
+
+def detection_office() -> sim.Scenario:
+    """Every case assigned at once and contacted every 6, 3 or 1 days (by assessed tier)
+    with hours to spare; signals only while the case is open; a 6-day detection window,
+    so signals meet 1, 2 or 6 contacts."""
+    data = small_office_data(
+        **{
+            "horizon_days": 300.0,
+            "warmup_days": 30.0,
+            "risk.window_days": 20.0,
+            "risk.detection_window_days": 6.0,
+            "risk.detection_probability": P,
+            "risk.rereport_probability": 0.0,
+            "risk.tiers": [
+                {"name": "low", "signals_per_year": 40.0},
+                {"name": "medium", "signals_per_year": 40.0},
+                {"name": "high", "signals_per_year": 40.0},
+            ],
+            "intake.threshold": 0.0,
+            "case_types.0.arrivals.rate_per_year": 1500.0,
+            "case_types.0.duration": {"distribution": "fixed", "value": 30.0},
+            "case_types.0.work_hours": 0.0,
+            "case_types.0.first_contact": {"deadline_days": 1.0, "hours": 1.0},
+            "case_types.0.contacts": {
+                "every_days": {"low": 6, "medium": 3, "high": 1},
+                "hours": 0.2,
+            },
+            "caps.count": 10,
+            "workforce.caseworkers": 16,
+            "workforce.working_days_per_week": 7,
+            "workforce.hours_per_day": 8.0,
+        }
+    )
+    return sim.validate_scenario(data)
+
+
+def caught_share(k: int, p: float = P, repeat: float | None = None) -> float:
+    """Share caught with ``k`` independent attempts (later ones at ``repeat`` if given)."""
+    later = p if repeat is None else repeat
+    return 1.0 - (1.0 - p) * (1.0 - later) ** (k - 1) if k else 0.0
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_each_contact_in_the_window_is_an_independent_detection_attempt(seed):
+    scenario = detection_office()
+    model, contacts, signals = watched(scenario, seed)
+    summary = model.run().summary
+    window, start = scenario.risk.detection_window_days, scenario.warmup_days
+    by_k: dict[int, list[bool]] = defaultdict(list)
+    for signal in signals:
+        if signal.time + window < scenario.horizon_days:
+            k = sum(signal.time < c <= signal.time + window for c in contacts[signal.subject.id])
+            by_k[k].append(signal.caught_at is not None)
+    groups = {k: caught for k, caught in by_k.items() if len(caught) >= 200}
+    assert set(groups) == {1, 2, 6}, {k: len(v) for k, v in by_k.items()}
+    alpha = ALPHA / len(groups)
+    miss_alternative = 1.0
+    for k, caught in groups.items():
+        low, high = binomial_region(len(caught), caught_share(k), alpha)
+        assert low <= sum(caught) <= high, (k, len(caught), sum(caught) / len(caught))
+        # Power: repeat attempts half as good as the first would fail the check.
+        alternative = caught_share(k, repeat=P / 2)
+        miss_alternative *= 1.0 - binomial_power(len(caught), caught_share(k), alternative, alpha)
+    assert 1.0 - miss_alternative >= POWER
+    # The summary counts the same signals: caught, and missed by a contact that looked.
+    assert summary.caught == sum(s.caught_at is not None and s.caught_at >= start for s in signals)
+    harmed = [s.time + window for s in signals if s.caught_at is None and s.attempts]
+    assert summary.missed_not_detected == sum(start <= t < scenario.horizon_days for t in harmed)
+
+
+# --------------------------------------------------------------------------- same-day first contact
+
+FIRST_CONTACT_HOURS = 1.0
+LAST_SAME_DAY = 17 / 24 - FIRST_CONTACT_HOURS / 24
+"""The last moment a one-hour first contact fits in a 09:00-17:00 working day."""
+
+
+def first_contact_office() -> sim.Scenario:
+    """One case per worker, plenty of workers, a first contact and nothing else to do."""
+    data = small_office_data(
+        **{
+            "horizon_days": 200.0,
+            "warmup_days": 20.0,
+            "intake.threshold": 0.0,
+            "case_types.0.arrivals.rate_per_year": 2500.0,
+            "case_types.0.duration": {"distribution": "fixed", "value": 10.0},
+            "case_types.0.work_hours": 0.0,
+            "case_types.0.first_contact": {"deadline_days": 1.0, "hours": FIRST_CONTACT_HOURS},
+            "case_types.0.contacts": None,
+            "caps.count": 1,
+            "workforce.caseworkers": 110,
+            "workforce.working_days_per_week": 7,
+            "workforce.hours_per_day": 8.0,
+        }
+    )
+    return sim.validate_scenario(data)
+
+
+def expected_first_contact(assigned_at: float) -> float:
+    """At once in working hours if the contact fits; else at 09:00 that day or the next."""
+    day, hour = math.floor(assigned_at), assigned_at % 1.0
+    if WORKDAY_START <= hour <= LAST_SAME_DAY:
+        return assigned_at
+    return day + WORKDAY_START if hour < WORKDAY_START else day + 1 + WORKDAY_START
+
+
+def first_contact_delay_mean() -> float:
+    """Mean delay for arrivals spread evenly over the day: ``a = 09:00``, ``b`` the last
+    same-day moment: ``int_0^a (a - u) du + int_b^1 (1 + a - u) du``."""
+    a, b = WORKDAY_START, LAST_SAME_DAY
+    return a * a / 2 + (1 - b) * (1 + a) - (1 - b * b) / 2
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_case_assigned_in_working_hours_gets_its_first_contact_the_same_day(seed):
+    scenario = first_contact_office()
+    out = sim.run_replication(scenario, 0, seed, records=True)
+    r = out.records[out.records.assigned_at.notna()]
+    assert (r.assigned_at == r.arrival).all()  # nobody waits for a worker
+    r = r[r.assigned_at < scenario.horizon_days - 1]
+    expected = r.assigned_at.map(expected_first_contact)
+    np.testing.assert_allclose(r.first_contact_at, expected, rtol=0, atol=1e-9)
+    same_day = (r.first_contact_at == r.assigned_at).mean()
+    assert 0.25 < same_day < 0.35  # 7 of the day's 24 hours
+
+    # The mean delay against its known value, and a 20% error would show.
+    made = out.records[out.records.first_contact_at >= scenario.warmup_days]
+    delays = made.first_contact_at - made.arrival
+    low, high = mean_interval(delays)
+    assert low <= first_contact_delay_mean() <= high
+    assert t_power(len(delays), delays.std(), 0.2 * first_contact_delay_mean()) >= POWER
+    assert out.summary.first_contact_mean_days == pytest.approx(delays.mean())
+
+
+# --------------------------------------------------------------------------- re-tiering
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_an_escalation_re_tiers_a_waiting_case(seed):
+    """Each escalation raises the raw score by the boost; the case then takes the tier
+    whose band holds its new score, with that tier's weight. (The first-contact deadline
+    stays the one set on arrival: a documented limit.)"""
+    data = small_office_data(
+        **{
+            "risk.rereport_probability": 1.0,
+            "workforce.caseworkers": 2,
+            "caps.count": 5,
+            "case_types.0.first_contact.deadline_days": {"low": 9, "medium": 5, "high": 2},
+            "case_types.0.weight": {"low": 1.0, "medium": 2.0, "high": 3.0},
+        }
+    )
+    scenario = sim.validate_scenario(data)
+    model = CaseloadModel(scenario, seed=seed, records=True)
+    model.run()
+    tool = model.profiles[0].screening
+    deadlines = {0: 9.0, 1: 5.0, 2: 2.0}
+    retiered = 0
+    for referral in model.referrals:
+        if referral.state.value == "screened_out":
+            continue
+        raw_on_arrival = referral.raw_score - referral.escalations * 1.0
+        tier_on_arrival = tool.assessed_tier(tool.percentile(raw_on_arrival))
+        assert referral.score == pytest.approx(tool.percentile(referral.raw_score), abs=1e-12)
+        assert referral.tier == tool.assessed_tier(referral.score) >= tier_on_arrival
+        assert referral.weight == 1.0 + referral.tier
+        assert referral.first_contact_due == referral.arrival + deadlines[tier_on_arrival]
+        retiered += referral.tier > tier_on_arrival
+    assert retiered >= 10, "the scenario must re-tier some escalated cases"
+
+
+# --------------------------------------------------------------------------- durations
+
+DISTRIBUTIONS = {
+    # the configured distribution, scipy's of the same mean and spread, and an alternative
+    # off by the size that matters (the spread 20% too high with the mean kept; a mean or
+    # a width 10% off for the one-parameter shapes)
+    "exponential": (
+        Exponential(distribution="exponential", mean=20.0),
+        stats.expon(scale=20.0),
+        Exponential(distribution="exponential", mean=22.0),
+    ),
+    "lognormal": (
+        LogNormal(distribution="lognormal", mean=60.0, sd=30.0),
+        stats.lognorm(
+            s=math.sqrt(math.log1p(0.25)), scale=60.0 / math.sqrt(1.25)
+        ),  # median = mean / sqrt(1 + cv^2)
+        LogNormal(distribution="lognormal", mean=60.0, sd=36.0),
+    ),
+    "gamma": (  # shape (mean / sd)^2 = 6.25 (a shape of 4 = 2 * 2 hid a slip)
+        Gamma(distribution="gamma", mean=60.0, sd=24.0),
+        stats.gamma(a=6.25, scale=9.6),
+        Gamma(distribution="gamma", mean=60.0, sd=28.8),
+    ),
+    "uniform": (
+        Uniform(distribution="uniform", low=10.0, high=50.0),
+        stats.uniform(loc=10.0, scale=40.0),
+        Uniform(distribution="uniform", low=12.0, high=48.0),
+    ),
+    "triangular": (
+        Triangular(distribution="triangular", low=5.0, mode=20.0, high=80.0),
+        stats.triang(c=0.2, loc=5.0, scale=75.0),
+        Triangular(distribution="triangular", low=5.0, mode=20.0, high=72.5),
+    ),
+}
+DRAWS = 20_000
+
+
+def ks_rejects(draws: np.ndarray, reference, alpha: float) -> bool:
+    return stats.kstest(draws, reference.cdf).pvalue < alpha
+
+
+def variance_z(draws: np.ndarray, reference) -> float:
+    """``(s^2 - sigma^2) / se``, the standard error from the fourth moment."""
+    sigma2 = reference.var()
+    mu4 = (reference.stats(moments="k") + 3.0) * sigma2**2
+    return (draws.var(ddof=1) - sigma2) / math.sqrt((mu4 - sigma2**2) / draws.size)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("name", sorted(DISTRIBUTIONS))
+def test_durations_have_scipys_distribution_mean_and_spread(name, seed):
+    configured, reference, _ = DISTRIBUTIONS[name]
+    # The reference is the right one: scipy's mean and sd are the configured ones.
+    spread = getattr(configured, "sd", None)
+    assert reference.mean() == pytest.approx(configured.mean, rel=1e-12)
+    if spread is not None:
+        assert reference.std() == pytest.approx(spread, rel=1e-12)
+    draws = configured.sample(np.random.default_rng(seed), DRAWS)
+    alpha = ALPHA / 3  # three checks
+    assert not ks_rejects(draws, reference, alpha)
+    low, high = mean_interval(draws, alpha)
+    assert low <= reference.mean() <= high
+    assert abs(variance_z(draws, reference)) < stats.norm.isf(alpha / 2)
+
+
+@pytest.mark.parametrize("name", sorted(DISTRIBUTIONS))
+def test_the_duration_check_has_power(name):
+    """Draws from the alternative (spread or mean off by the size that matters) fail the
+    Kolmogorov-Smirnov check on at least 90% of 20 seeds."""
+    _, reference, alternative = DISTRIBUTIONS[name]
+    rejected = [
+        ks_rejects(alternative.sample(np.random.default_rng(100 + i), DRAWS), reference, ALPHA / 3)
+        for i in range(20)
+    ]
+    assert np.mean(rejected) >= POWER
+
+
+@pytest.mark.parametrize("kind", [LogNormal, Gamma])
+def test_a_spread_whose_parameter_overflows_is_refused(kind):
+    name = kind.__name__.lower()
+    with pytest.raises(ValidationError, match=r"a parameter overflows\), got sd=1e\+10"):
+        kind(distribution=name, mean=1e-300, sd=1e10)
+    assert kind(distribution=name, mean=1.0, sd=50.0).mean == 1.0
+
+
+def test_fixed_durations_are_the_value():
+    fixed = Fixed(distribution="fixed", value=12.5)
+    assert fixed.mean == 12.5
+    assert (fixed.sample(np.random.default_rng(1), 50) == 12.5).all()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_runs_case_durations_are_the_configured_lognormal(seed):
+    """With no work to hold them open, cases close exactly one drawn duration after
+    assignment: those assigned early enough that none is cut off by the horizon."""
+    data = small_office_data(
+        **{
+            "horizon_days": 500.0,
+            "warmup_days": 0.0,
+            "intake.threshold": 0.0,
+            "case_types.0.arrivals.rate_per_year": 2000.0,
+            "case_types.0.duration": {"distribution": "lognormal", "mean": 20.0, "sd": 15.0},
+            "case_types.0.work_hours": 0.0,
+            "case_types.0.first_contact": None,
+            "case_types.0.contacts": None,
+            "caps.count": 1000,
+            "workforce.caseworkers": 2,
+        }
+    )
+    out = sim.run_replication(sim.validate_scenario(data), 0, seed, records=True)
+    r = out.records[out.records.assigned_at < 300.0]  # P(duration > 200) < 1e-4
+    durations = (r.closed_at - r.assigned_at).to_numpy()
+    assert not np.isnan(durations).any() and len(durations) > 1500
+    reference = stats.lognorm(s=math.sqrt(math.log1p(0.5625)), scale=20.0 / math.sqrt(1.5625))
+    assert reference.std() == pytest.approx(15.0)
+    assert not ks_rejects(durations, reference, ALPHA / 2)
+    low, high = mean_interval(durations, ALPHA / 2)
+    assert low <= 20.0 <= high
+    # An sd 20% too high (the mean kept) would fail the KS check on this many cases.
+    wrong = LogNormal(distribution="lognormal", mean=20.0, sd=18.0)
+    rejected = [
+        ks_rejects(wrong.sample(np.random.default_rng(i), len(durations)), reference, ALPHA / 2)
+        for i in range(20)
+    ]
+    assert np.mean(rejected) >= POWER
+
+
+# --------------------------------------------------------------------------- the contact calendar
+
+
+def a_case(**changes) -> Referral:
+    """A real referral of the small office's case type (contacts every 14/10/7 days)."""
+    profile = build_profiles(sim.validate_scenario(small_office_data(**changes)))[0]
+    case = Referral(0, Subject(0, 2), profile, 3.2, 0, 0.0, 0.5, 2, 30.0)
+    case.assigned_at = 3.2
+    return case
+
+
+def test_the_contact_calendar_by_hand():
+    case = a_case()  # assessed tier 2 ("high"): every 7 days
+    case.contact_first = True
+    case.contact_due = 4.0
+    schedule_next_contact(case, 3.5)  # the first contact, on day 3
+    assert (case.contact_first, case.contact_due, case.contact_eligible) == (False, 11.0, 4.0)
+    schedule_next_contact(case, 4.4)  # on time: the calendar is kept
+    assert (case.contact_due, case.contact_eligible) == (18.0, 11.0)
+    schedule_next_contact(case, 17.9)  # on time, on its last day
+    assert (case.contact_due, case.contact_eligible) == (25.0, 18.0)
+    schedule_next_contact(case, 26.5)  # late: the calendar restarts from day 26
+    assert (case.contact_due, case.contact_eligible) == (34.0, 27.0)
+    # Not made within one further period: missed, and the next falls due.
+    assert roll_missed_contacts(case, 40.9) == 0 and case.contact_due == 34.0
+    assert roll_missed_contacts(case, 41.0) == 1 and case.contact_due == 41.0
+    assert roll_missed_contacts(case, 62.0) == 3 and case.contact_due == 62.0
+
+
+def test_contacts_start_from_assignment_without_a_first_contact():
+    case = a_case(**{"case_types.0.first_contact": None})
+    schedule_next_contact(case, None)
+    assert (case.contact_due, case.contact_eligible) == (3.0 + 7.0 + 1.0, 4.0)
+    case.tier = 0  # "low": every 14 days
+    schedule_next_contact(case, 5.5)
+    assert (case.contact_due, case.contact_eligible) == (25.0, 11.0)
+
+
+def test_no_recurring_contacts_without_a_contacts_block():
+    case = a_case(**{"case_types.0.contacts": None})
+    case.contact_first, case.contact_due = True, 4.0
+    schedule_next_contact(case, 3.5)
+    assert case.contact_due is None and not case.contact_first
+    assert roll_missed_contacts(case, 100.0) == 0
+
+
+EVERY = {0: 14, 1: 10, 2: 7}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_with_hours_to_spare_contacts_follow_the_calendar_to_the_day(seed):
+    """A worker with time makes each contact on the first day of its period: the first
+    contact on day D, then days D + 1, D + 1 + k, D + 1 + 2k, ... (k by assessed tier)."""
+    data = small_office_data(
+        **{
+            "horizon_days": 200.0,
+            "warmup_days": 30.0,
+            "risk.rereport_probability": 0.0,
+            "case_types.0.work_hours": 0.0,
+            "caps.count": 3,
+            "workforce.caseworkers": 30,
+            "workforce.working_days_per_week": 7,
+        }
+    )
+    scenario = sim.validate_scenario(data)
+    model, contacts, _ = watched(scenario, seed)
+    summary = model.run().summary
+    checked = 0
+    for r in model.referrals:
+        if r.assigned_at is None:
+            continue
+        made = [math.floor(t) for t in contacts[r.subject.id]]
+        end = r.closed_at if r.closed_at is not None else scenario.horizon_days
+        first = made[0] if made else None
+        due = [first, *range(first + 1, math.ceil(end), EVERY[r.tier])] if made else []
+        # The last day may be cut short by the closure (or the stop) before 09:00 ends.
+        assert made == due or made == due[:-1], (r.id, made, due)
+        checked += len(made) > 3
+    assert checked > 50  # cases with several recurring contacts (102 to 123 on seeds 1-5)
+    assert summary.contacts_on_time == summary.contacts_due > 0
+    assert summary.contacts_late == summary.contacts_missed == 0
+    in_window = sum(t >= scenario.warmup_days for times in contacts.values() for t in times)
+    assert summary.contacts_done == in_window
+
+
+# --------------------------------------------------------------------------- work ahead
+
+
+class Done:
+    """A work context recording when each case's work was finished."""
+
+    def __init__(self) -> None:
+        self.finished: list[tuple[int, float]] = []
+
+    def on_casework_done(self, case: Referral, time: float) -> None:
+        self.finished.append((case.id, time))
+
+
+def worker_with(cases: list[tuple[float, float, float]]) -> tuple[Worker, list[Referral]]:
+    """A worker holding cases of ``(planned_close, work_total, work_done)``."""
+    profile = build_profiles(sim.validate_scenario(small_office_data()))[0]
+    worker = Worker(0, 7.0, None, None)
+    held = []
+    for i, (close, total, done) in enumerate(cases):
+        case = Referral(i, Subject(i, 0), profile, 0.0, 0, 0.0, 0.5, 0, 30.0)
+        case.planned_close, case.work_total, case.work_done = close, total, done
+        worker.take(case)
+        held.append(case)
+    return worker, held
+
+
+def test_work_ahead_goes_to_the_earliest_planned_closure_first():
+    worker, (a, b, c) = worker_with([(50.0, 10.0, 8.0), (40.0, 2.0, 0.0), (45.0, 4.0, 4.0)])
+    worker.hours_left, worker.free_from, worker.casework_rate = 3.0, 10.5, 1.0
+    done = Done()
+    work_ahead(worker, done)
+    assert b.work_done == 2.0 and a.work_done == pytest.approx(9.0) and c.work_done == 4.0
+    assert worker.hours_left == pytest.approx(0.0, abs=1e-12)
+    assert done.finished == [(b.id, pytest.approx(10.5 + 2 / 24))]
+
+
+def test_work_ahead_with_support_staff_does_more_per_hour_and_keeps_what_is_left():
+    worker, (a, b) = worker_with([(50.0, 10.0, 8.0), (40.0, 2.0, 0.0)])
+    worker.hours_left, worker.free_from, worker.casework_rate = 3.0, 10.5, 2.0
+    done = Done()
+    work_ahead(worker, done)
+    assert (a.work_done, b.work_done) == (pytest.approx(10.0), pytest.approx(2.0))
+    assert worker.hours_left == pytest.approx(1.0)  # 4 hours of work took 2 hours
+    assert done.finished == [
+        (b.id, pytest.approx(10.5 + 1 / 24)),
+        (a.id, pytest.approx(10.5 + 2 / 24)),
+    ]
+
+
+def test_no_work_ahead_without_hours_left():
+    worker, (a,) = worker_with([(50.0, 10.0, 8.0)])
+    worker.hours_left = 0.0
+    work_ahead(worker, Done())
+    assert a.work_done == 8.0
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_with_hours_to_spare_case_work_is_done_ahead_of_schedule(seed):
+    """Spare hours finish each case's 3 hours of work by the end of its first working day,
+    long before it accrues; so every case closes on its planned date."""
+    data = small_office_data(
+        **{"workforce.caseworkers": 12, "warmup_days": 0.0, "case_types.0.work_hours": 3.0}
+    )
+    scenario = sim.validate_scenario(data)
+    model = CaseloadModel(scenario, seed=seed, records=True)
+    summary = model.run(250.5).summary  # stopped at noon, mid working day
+    open_cases = [c for w in model.roster for c in w.cases.values()]
+    settled = [c for c in open_cases if c.assigned_at < 249.0]
+    assert len(settled) > 20
+    assert all(c.work_done == c.work_total for c in settled)
+    assert summary.cases_closed_late_share == 0.0
+    assert summary.utilisation < 0.8
