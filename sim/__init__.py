@@ -6,10 +6,12 @@ The Python API, used by the command line and by notebooks alike::
     scenario = sim.load_scenario("scenarios/minimal.yaml")
     result = sim.run(scenario, replications=20, seed=1)
     result.summary()
+    sim.compare(scenario, sim.apply_overrides(scenario, {"workforce.caseworkers": 14}))
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .analysis.compare import Comparison, compare
 from .analysis.standards import compare as compare_with_standards
 from .analysis.standards import staffing_standards
 from .core.model import CaseloadModel, ReplicationOutput
@@ -19,6 +21,8 @@ from .experiments.design import load_sweep, sweep_over
 from .experiments.results import load_results, summarise_results
 from .experiments.runner import RunResult, run, run_replication
 from .experiments.sweep import run_sweep
+from .fitting import FitResult, fit
+from .optimisation import OptimisationResult, optimise
 from .scenario import Scenario, apply_overrides, load_scenario, validate_scenario
 
 
@@ -40,6 +44,9 @@ except PackageNotFoundError:  # running from a source tree without installing
 __all__ = [
     "FIGURES",
     "CaseloadModel",
+    "Comparison",
+    "FitResult",
+    "OptimisationResult",
     "ReplicationOutput",
     "ReplicationSummary",
     "RunResult",
@@ -47,10 +54,13 @@ __all__ = [
     "ScenarioError",
     "__version__",
     "apply_overrides",
+    "compare",
     "compare_with_standards",
+    "fit",
     "load_results",
     "load_scenario",
     "load_sweep",
+    "optimise",
     "run",
     "run_replication",
     "run_sweep",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 SIM = Path(__file__).resolve().parent.parent / "sim"
-LAYERS = ["scenario", "core", "experiments", "analysis", "cli"]
+LAYERS = ["scenario", "core", "experiments", "optimisation", "analysis", "fitting", "cli"]
 """Left to right: a layer may import from layers to its left, never to its right."""
 
 

@@ -28,7 +28,14 @@ def test_validate_a_good_file():
 
 def test_table_is_the_default_and_shows_intervals():
     out = invoke("run", str(MINIMAL), "--reps", "2", *FAST).stdout
-    assert "Scenario 'minimal': 2 replication(s)" in out
+    header = out.splitlines()[:3]
+    # The header says what was run, with the overrides, and what the numbers mean.
+    assert header == [
+        "Scenario 'minimal', with horizon_days=200, warmup_days=50: 2 replications, seed 20261122.",
+        "Each replication simulates 200 days; the figures cover days 50 to 200 (150 days), "
+        "after a 50-day warm-up.",
+        "mean: over the replications; 95% CI: its 95% confidence interval.",
+    ]
     assert "95% CI" in out
     for label in (
         "Referrals (first reports)",

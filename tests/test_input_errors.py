@@ -107,7 +107,7 @@ def test_bad_override_values_and_paths(tmp_path):
     runner = CliRunner()
     cases = [
         (["--set", "caps.count=0"], "caps.count", "greater than or equal to 1"),
-        (["--set", "nosuch.field=3"], "nosuch.field", "no such field"),
+        (["--set", "nosuch.field=3"], "nosuch.field", "no field 'nosuch' in the scenario"),
         (["--set", "workforce.caseworkers"], None, "expected KEY=VALUE"),
         (["--set", "workforce.nosuch=3"], "workforce.nosuch", "unknown field"),
     ]

@@ -3,10 +3,11 @@
 The figures of two replications of each shipped scenario (and of variants that switch on
 what the shipped files leave off: the scandal policy, adaptive gatekeeping, other overflow
 policies, an initial caseload, other triage rules, service, pathways, reassessment, non-case
-time), the daily series of one replication and
-the per-referral records of ``minimal.yaml`` are stored, to the last bit (``float.hex``), in
-``tests/digests/summaries.json``. A refactoring must reproduce them exactly; a change that is
-meant to change figures regenerates the file in the same commit, saying why:
+time, the levers and a region of two offices sharing cases), the daily series of one
+replication and the per-referral records of ``minimal.yaml`` are stored, to the last bit
+(``float.hex``), in ``tests/digests/summaries.json``. A refactoring must reproduce them
+exactly; a change that is meant to change figures regenerates the file in the same commit,
+saying why:
 
     python tests/test_summary_digest.py --write
 
@@ -85,6 +86,29 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
             ],
             "case_types.1.service": {"effect": 0.25},
             "case_types.1.reassessment": {"every_days": 90.0},
+        },
+    ),
+    "minimal_levers": (
+        "minimal.yaml",
+        {
+            "caps.overflow": "over_cap",
+            "levers": {
+                "wellbeing": {"level": 0.6, "cost_per_worker_year": 1500.0},
+                "retention_pay": {"cost_per_worker_year": 2000.0},
+                "faster_hiring": {"level": 0.5, "cost_per_hire": 3000.0},
+                "rebalancing": {"every_days": 14.0, "cost_per_audit": 200.0},
+            },
+        },
+    ),
+    "minimal_region": (
+        "minimal.yaml",
+        {
+            "caps.overflow": "over_cap",
+            "offices": [
+                {"name": "north"},
+                {"name": "south", "overrides": {"workforce.caseworkers": 7}},
+            ],
+            "sharing": {"transfer_hours": 3.0, "cost_per_case": 100.0},
         },
     ),
     "minimal_fifo_weighted": (

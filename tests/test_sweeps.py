@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -98,6 +95,46 @@ def test_list_design_takes_points_as_given():
     assert plan(design="list", points=points).changes(0) == {"workforce.caseworkers": 4}
 
 
+def test_a_list_point_that_leaves_a_factor_out_runs_and_shows_the_base_value(tmp_path):
+    """Regression: a point leaving out an integer factor another point names turned that
+    factor into floats (11 became 11.0), and the scenario refused the other point's value."""
+    points = [
+        {},
+        {"workforce.caseworkers": 7},
+        {"hiring.lag": {"distribution": "gamma", "mean": 20.0, "sd": 7.0}},
+        {"workforce.caseworkers": 5, "intake.threshold": 0.6},
+    ]
+    sweep = {
+        "replications": 2,
+        "seed": 5,
+        "design": "list",
+        "points": points,
+        "overrides": {"horizon_days": 120.0, "warmup_days": 20.0, "workforce.caseworkers": 6},
+    }
+    plan = sim.load_sweep(write_sweep(tmp_path, sweep))
+    design = plan.design
+    # Factors keep their types; a point that leaves one out shows the (overridden) base value.
+    assert design["workforce.caseworkers"].tolist() == [6, 7, 6, 5]
+    assert pd.api.types.is_integer_dtype(design["workforce.caseworkers"])
+    assert design["intake.threshold"].tolist() == [0.4, 0.4, 0.4, 0.6]
+    assert design["hiring.lag"][2] == {"distribution": "gamma", "mean": 20.0, "sd": 7.0}
+    assert design["hiring.lag"][0] == plan.base.model_dump(mode="json")["hiring"]["lag"]
+    # Each point changes what it names, with the values as given.
+    assert plan.changes(1)["workforce.caseworkers"] == 7
+    assert type(plan.changes(1)["workforce.caseworkers"]) is int
+    assert plan.changes(2) == {**sweep["overrides"], "hiring.lag": points[2]["hiring.lag"]}
+    report = sim.run_sweep(plan, tmp_path / "out", engine="serial")
+    assert (report.ran, report.failed) == (8, 0)
+    table = sim.load_results(tmp_path / "out")
+    assert (table.status == "ok").all(), table.error.unique()
+    assert table.groupby("point")["workforce.caseworkers"].first().tolist() == [6, 7, 6, 5]
+    assert pd.api.types.is_integer_dtype(table["workforce.caseworkers"])
+    summary = sim.summarise_results(table, ["headcount_mean"]).set_index("point")
+    assert summary["mean"].notna().all() and (summary["failed"] == 0).all()
+    # The staffing took effect: point 1 has more caseworkers in post than point 3.
+    assert summary.loc[1, "mean"] > summary.loc[3, "mean"]
+
+
 # Bad sweep files (designs, factors, paths, the base scenario, overrides) are in the
 # corpus tests/bad_inputs/sweeps/, run by tests/test_sweep_faults.py.
 
@@ -142,6 +179,42 @@ def test_a_point_that_raises_is_recorded_and_the_rest_complete(tmp_path):
     assert table[table.status == "ok"].referrals.notna().all()
     summary = sim.summarise_results(table, ["missed"])
     assert summary.set_index("point").loc[0, "failed"] == 2
+
+
+def test_failed_runs_are_explained_and_the_commands_exit_3(tmp_path):
+    """`caseload sweep` and `caseload results` print each distinct reason runs failed, with
+    its count and points, and exit 3; the table is printed all the same."""
+    sweep = {
+        "replications": 2,
+        "seed": 5,
+        "design": "list",
+        "points": [{"caps.count": 0}, {"caps.count": 10}, {"intake.threshold": 1.5}, {}],
+        "overrides": {"horizon_days": 100.0, "warmup_days": 20.0},
+    }
+    path = write_sweep(tmp_path, sweep)
+    out = tmp_path / "out"
+    runner = CliRunner()
+    ran = runner.invoke(main, ["sweep", str(path), "--out", str(out), "--engine", "serial"])
+    assert ran.exit_code == 3, ran.output
+    assert "8 run(s) done, 4 failed" in ran.stderr
+    lines = ran.stderr.splitlines()
+    start = lines.index("4 run(s) failed, for 2 reasons:")
+    reasons = lines[start + 1 :]
+    assert len(reasons) == 2
+    caps = next(line for line in reasons if "caps.count" in line)
+    threshold = next(line for line in reasons if "intake.threshold" in line)
+    assert caps.startswith("  2 run(s) at point 0: ") and "greater than or equal to 1" in caps
+    assert threshold.startswith("  2 run(s) at point 2: ")
+    assert "less than or equal to 1" in threshold
+    assert "(2 failed)" in ran.stdout  # the table still shows every point
+    again = runner.invoke(main, ["results", str(out)])
+    assert again.exit_code == 3
+    assert again.stderr.splitlines()[-3:] == lines[start:]
+    # A sweep with no failed run exits 0, and so does its results folder.
+    good = write_sweep(tmp_path, {**sweep, "points": [{"caps.count": 10}, {}]})
+    fine = runner.invoke(main, ["sweep", str(good), "--out", str(tmp_path / "ok"), "-j", "1"])
+    assert fine.exit_code == 0 and "failed, for" not in fine.stderr
+    assert runner.invoke(main, ["results", str(tmp_path / "ok")]).exit_code == 0
 
 
 @pytest.fixture(scope="module")
@@ -195,37 +268,8 @@ def test_results_folder_is_not_overwritten_or_mixed(tmp_path):
     assert len(sim.load_results(out)) == 8
 
 
-def test_killed_sweep_resumes_to_exactly_the_uninterrupted_rows(tmp_path):
-    """A real SIGKILL mid-sweep, then --resume: no row lost, none written twice."""
-    sweep = {**SMALL, "replications": 4, "overrides": {"horizon_days": 400.0, "warmup_days": 30.0}}
-    path = write_sweep(tmp_path, sweep)
-    clean = tmp_path / "clean"
-    sim.run_sweep(sim.load_sweep(path), clean, engine="serial")
-
-    out = tmp_path / "killed"
-    command = [sys.executable, "-m", "sim.cli", "sweep", str(path), "--out", str(out)]
-    options = ["--engine", "serial", "--shard-rows", "1", "--no-progress"]
-    process = subprocess.Popen([*command, *options], stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        shards = list((out / "shards").glob("part-*.parquet")) if out.exists() else []
-        if len(shards) >= 3:
-            break
-        time.sleep(0.05)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait(timeout=30)
-    assert process.returncode == -signal.SIGKILL
-    written = len(sim.load_results(out))
-    assert 3 <= written < 16, "the kill must land mid-sweep"
-
-    resumed = subprocess.run(
-        [*command, *options, "--resume"], capture_output=True, text=True, timeout=600
-    )
-    assert resumed.returncode == 0, resumed.stderr
-    assert f"{16 - written} run(s) done" in resumed.stderr
-    rows = sim.load_results(out)
-    assert not rows.duplicated(["point", "replication"]).any()
-    pd.testing.assert_frame_equal(rows, sim.load_results(clean))
+# A sweep killed mid-way (SIGKILL to its main process, on every engine) and resumed:
+# tests/test_sweep_faults.py, with Ctrl-C, SIGTERM and a run that hangs.
 
 
 def test_results_command_prints_means_and_intervals(tmp_path):
@@ -271,8 +315,9 @@ def dies_on_point_2(task):
 
 def test_a_task_that_kills_its_worker_every_time_is_a_failed_row(tmp_path, monkeypatch):
     """A run that kills its worker process (as SIGKILL or the OOM killer would) is tried
-    again alone, then recorded as failed with how the process died: no endless retries,
-    exit 0, and the other tasks give the rows of a serial sweep."""
+    again in a new worker, then recorded as failed with how the process died: no endless
+    retries, exit 3 (runs failed) saying why, and the other tasks give the rows of a serial
+    sweep."""
     path = write_sweep(tmp_path, SMALL)
     serial = tmp_path / "serial"
     sim.run_sweep(sim.load_sweep(path), serial, engine="serial")
@@ -281,17 +326,21 @@ def test_a_task_that_kills_its_worker_every_time_is_a_failed_row(tmp_path, monke
     monkeypatch.setattr(sim.experiments.engines, "run_task", dies_on_point_2)
     options = ["--out", str(out), "--jobs", "2", "--shard-rows", "1", "--no-progress"]
     result = CliRunner().invoke(main, ["sweep", str(path), *options])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output
     assert "Traceback" not in result.stderr
     assert "8 run(s) done, 2 failed" in result.stderr
+    assert (
+        "  2 run(s) at point 2: the worker process died running it, twice (each time in a new "
+        "process): killed by SIGKILL"
+    ) in result.stderr
     assert "(2 failed)" in result.stdout  # the closing table marks the point
     rows = sim.load_results(out)
     failed = rows[rows.status == "failed"]
     assert set(failed.point) == {2} and len(failed) == 2
     assert (
         failed.error
-        == "the worker process died running it: killed by SIGKILL (out of memory, or killed); "
-        "it ran alone, after a worker had died with it in flight"
+        == "the worker process died running it, twice (each time in a new process): killed by "
+        "SIGKILL (out of memory, or killed)"
     ).all()
     assert failed.referrals.isna().all()
     others = rows[rows.point != 2].reset_index(drop=True)

@@ -258,11 +258,14 @@ def compare(
     *,
     replications: int | None = None,
     seed: int | None = None,
+    progress: bool | None = None,
 ) -> pd.DataFrame:
     """Simulate the scenario at the FTE of each method (rounded up to whole caseworkers).
 
     Returns one row per (method, outcome) with the caseworkers, the mean and the
     95% confidence interval. Every run uses the same seed: common random numbers.
+    ``progress`` shows a bar of each method's replications (by default in a notebook or a
+    terminal, :mod:`sim.experiments.progress`).
     """
     from ..experiments.runner import run  # the runner imports the model; keep this module light
 
@@ -273,7 +276,7 @@ def compare(
     for method, fte in levels.items():
         caseworkers = max(1, math.ceil(fte - 1e-9))
         staffed = apply_overrides(scenario, _staffing_override(scenario, caseworkers))
-        summary = run(staffed, replications=replications, seed=seed).summary()
+        summary = run(staffed, replications=replications, seed=seed, progress=progress).summary()
         for outcome in OUTCOMES:
             figure = summary.loc[outcome]
             rows.append(

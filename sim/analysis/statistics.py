@@ -12,6 +12,7 @@ the paired interval, usually much narrower than the two intervals apart.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,16 +20,18 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..experiments.intervals import confidence_interval, summarise
+from ..experiments.intervals import confidence_interval, natural_range, summarise
 
 __all__ = [
     "Box",
     "PairedDifference",
     "confidence_interval",
     "first_order_indices",
+    "least_cost_point",
     "least_sufficient",
     "paired_difference",
     "pareto_frontier",
+    "points_meeting",
     "prim_box",
     "summarise",
     "welch_interval",
@@ -139,6 +142,68 @@ def least_sufficient(
     return levels[tail].iloc[0]
 
 
+def points_meeting(
+    table: pd.DataFrame,
+    outcome: str,
+    target: float,
+    cost: str = "total_cost",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Which design points keep ``outcome`` below ``target`` with ``level`` confidence.
+
+    One row per point with at least two successful runs: the outcome's ``mean`` and its
+    one-sided upper confidence bound ``upper = mean + t(level, n - 1) * sd / sqrt(n)``,
+    ``n``, ``meets`` (``upper < target``), and the mean ``cost`` with its two-sided
+    interval (``cost_low``, ``cost_high``); in point order.
+    """
+    ok = table[table.status == "ok"] if "status" in table else table
+    high_bound = natural_range(outcome)[1]
+    rows = []
+    for point, runs in ok.groupby("point", sort=True):
+        values = runs[outcome].dropna().to_numpy(dtype=float)
+        if values.size < 2:
+            continue
+        mean = float(values.mean())
+        spread = float(values.std(ddof=1)) / math.sqrt(values.size)
+        upper = min(mean + float(stats.t.ppf(level, values.size - 1)) * spread, high_bound)
+        money, low, high = confidence_interval(runs[cost].tolist(), level, natural_range(cost))
+        rows.append(
+            {
+                "point": int(point),
+                "mean": mean,
+                "upper": upper,
+                "n": int(values.size),
+                "meets": bool(upper < target),
+                "cost": money,
+                "cost_low": low,
+                "cost_high": high,
+            }
+        )
+    columns = ["point", "mean", "upper", "n", "meets", "cost", "cost_low", "cost_high"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def least_cost_point(
+    table: pd.DataFrame,
+    outcome: str,
+    target: float,
+    cost: str = "total_cost",
+    level: float = 0.95,
+) -> pd.Series | None:
+    """The design point of least mean ``cost`` among those that keep ``outcome`` below
+    ``target`` with ``level`` confidence (:func:`points_meeting`), or ``None`` if none does.
+
+    Unlike :func:`least_sufficient`, which walks one budget factor, this answers for any
+    design: of every setting the sweep tried, the cheapest that is good enough. Ties in cost
+    go to the lower point number.
+    """
+    points = points_meeting(table, outcome, target, cost, level)
+    meeting = points[points.meets]
+    if meeting.empty:
+        return None
+    return meeting.sort_values(["cost", "point"], kind="stable").iloc[0]
+
+
 # --------------------------------------------------------------------------- sensitivity
 
 
@@ -158,8 +223,11 @@ def first_order_indices(
     hypercube, Sobol, random) both the first-order Sobol index ``S1 = Var(E[Y |
     X_i]) / Var(Y)`` and Borgonovo's ``delta``, each with a bootstrap 95%
     half-width (``S1_conf``, ``delta_conf``). A factor that never varies gets 0.
-    ``delta=False`` estimates ``S1`` only (``delta`` and ``delta_conf`` are NaN): the
-    delta's kernel density estimates take most of the time, and grow with the runs.
+    The same table and ``seed`` give the same indices. SALib's cautions about the estimate
+    (raw and balanced delta far apart: a biased sample) are kept in
+    ``frame.attrs["notes"]``, not printed. ``delta=False`` estimates ``S1`` only (``delta``
+    and ``delta_conf`` are NaN): the delta's kernel density estimates take most of the time,
+    and grow with the runs.
     """
     from SALib.analyze import delta as delta_method
 
@@ -174,15 +242,28 @@ def first_order_indices(
             "names": [factors[j] for j in varying],
             "bounds": [[float(x[:, j].min()), float(x[:, j].max())] for j in varying],
         }
-        result = delta_method.analyze(
-            problem,
-            x[:, varying],
-            y,
-            num_resamples=resamples,
-            seed=seed,
-            print_to_console=False,
-            method="all" if delta else "sobol",
-        )
+        # SALib draws from numpy's global generator (and takes seed=0 for no seed): seed it
+        # here and put the process's state back after. Its notices (bins merged for a factor
+        # with few levels, as a grid has; raw and balanced delta apart) are warnings it
+        # prints after resetting the filters and their format for the whole process: record
+        # them instead, keep the cautions, and put the format back.
+        state, formatter = np.random.get_state(), warnings.formatwarning
+        with warnings.catch_warnings(record=True) as notices:
+            np.random.seed(seed)
+            try:
+                result = delta_method.analyze(
+                    problem,
+                    x[:, varying],
+                    y,
+                    num_resamples=resamples,
+                    seed=None,
+                    print_to_console=False,
+                    method="all" if delta else "sobol",
+                )
+            finally:
+                np.random.set_state(state)
+                warnings.formatwarning = formatter
+        notes = [str(n.message) for n in notices if "Bin Merge Notice" not in str(n.message)]
         if not delta:
             frame[["delta", "delta_conf"]] = np.nan
         for key, source in (
@@ -192,6 +273,7 @@ def first_order_indices(
             ("delta_conf", "delta_balanced_conf"),
         )[: 4 if delta else 2]:
             frame.loc[problem["names"], key] = np.asarray(result[source], dtype=float)
+        frame.attrs["notes"] = list(dict.fromkeys(notes))
     frame.index.name = "factor"
     return frame
 

@@ -29,6 +29,7 @@ from ..scenario import Scenario
 from .casetypes import DAYS_PER_YEAR
 from .clock import call_at
 from .costs import CostRates
+from .levers import LeverEffects
 from .metrics import Metrics
 from .randomness import Purpose, RandomStreams
 from .workforce import Roster, Worker
@@ -85,8 +86,13 @@ class Careers:
         costs: CostRates,
     ) -> None:
         self.hiring = scenario.hiring
+        levers = LeverEffects.from_scenario(scenario)
         self.base_hazard = scenario.turnover.annual_rate / DAYS_PER_YEAR
-        """Quit hazard per day in post, before strain."""
+        """Quit hazard per day in post, before strain (and after retention pay)."""
+        if levers.base_quit != 1.0:  # retention pay
+            self.base_hazard *= levers.base_quit
+        self._lag_factor = levers.hiring_lag
+        """A faster pipeline's multiplier of every hiring lag."""
         positions = scenario.staffing.caseworkers
         self._lives = [streams.generator(Purpose.WORKFORCE, p, 0) for p in range(positions)]
         self._lags = [streams.generator(Purpose.WORKFORCE, p, 1) for p in range(positions)]
@@ -102,8 +108,11 @@ class Careers:
         self._env = env
         self._metrics = metrics
         self._hire_cost = costs.per_hire
+        self._pipeline_cost = costs.pipeline_per_hire
         self._vacated: dict[int, float] = {}
         """When each vacant position fell vacant."""
+        self.staff: list[Worker] = []
+        """Every caseworker who held a position in the run, agency workers included."""
         self.roster = Roster(
             [self.initial_worker(p) for p in range(positions)], weighted=caps.weighted is not None
         )
@@ -119,7 +128,7 @@ class Careers:
 
     def initial_worker(self, position: int) -> Worker:
         """A worker in post when the run begins, experienced and taking cases."""
-        return Worker(
+        worker = Worker(
             position,
             self._hours,
             *self._caps,
@@ -128,6 +137,8 @@ class Careers:
             ready_at=float("-inf"),
             lifetime=self._lifetime(position),
         )
+        self.staff.append(worker)
+        return worker
 
     def new_hire(self, position: int, now: float) -> Worker:
         """A worker starting in ``position`` at ``now``: in training, then on a graduated cap."""
@@ -142,6 +153,7 @@ class Careers:
         )
         self._ids += 1
         worker.accepting = False
+        self.staff.append(worker)
         return worker
 
     def hire_time(self, position: int, vacated: float) -> float | None:
@@ -155,6 +167,8 @@ class Careers:
         if hiring.fill_probability < 1.0:
             while rng.random() >= hiring.fill_probability:
                 lag += float(hiring.lag.sample(rng, 1)[0])
+        if self._lag_factor != 1.0:  # a faster pipeline
+            lag *= self._lag_factor
         if hiring.freeze:
             return None
         start = vacated + lag
@@ -183,6 +197,7 @@ class Careers:
         self._ids += 1
         worker.agency = True
         worker.accepting = True
+        self.staff.append(worker)
         return worker
 
     def absent_today(self, worker: Worker, probability: float) -> bool:
@@ -230,6 +245,7 @@ class Careers:
     def _leave(self, worker: Worker) -> None:
         """Take a worker out of post and place their cases again, highest score first."""
         self.roster.remove(worker)
+        worker.left_at = self._env.now
         for case in sorted(worker.cases.values(), key=lambda c: (-c.score, c.arrival, c.id)):
             worker.release(case)
             self._caseload.rehome(case)
@@ -248,6 +264,8 @@ class Careers:
         worker.last_day_start = worker.ready_at
         self.roster.add(worker)
         self._metrics.hire(now, now - self._vacated.pop(position), self._hire_cost)
+        if self._pipeline_cost:
+            self._metrics.levers.hire(now, self._pipeline_cost)
         if worker.ready_at <= now:
             self._start_taking_cases(worker)
         else:

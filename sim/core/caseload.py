@@ -27,8 +27,15 @@ from .reassessment import Reassessment
 from .referral import Referral, ReferralState
 from .register import ReferralRegister
 from .service import Service
+from .sharing import CaseSharing
 from .waiting_list import WaitingList
-from .work import WorkContext, respond_now, roll_missed_contacts, schedule_next_contact
+from .work import (
+    WorkContext,
+    offered_load,
+    respond_now,
+    roll_missed_contacts,
+    schedule_next_contact,
+)
 from .workforce import Roster, Worker
 
 __all__ = ["Caseload"]
@@ -75,6 +82,8 @@ class Caseload:
         self._service: Service | None = None
         self._pathways: Pathways | None = None
         self._reassessment: Reassessment | None = None
+        self._sharing: CaseSharing | None = None
+        self.office = 0
 
     def connect(
         self,
@@ -82,15 +91,19 @@ class Caseload:
         service: Service,
         pathways: Pathways,
         reassessment: Reassessment,
+        sharing: CaseSharing | None = None,
+        office: int = 0,
     ) -> None:
         """The working days (told of a same-day first contact on assignment), and the
         outcome parts told of each case opened and closed: the service (its dose at
         closure), the pathways (a follow-on case, or the subject's exit) and the
-        reassessment calendar."""
+        reassessment calendar; in a region, the case-sharing rule and this office's index."""
         self._work = work
         self._service = service
         self._pathways = pathways
         self._reassessment = reassessment
+        self._sharing = sharing
+        self.office = office
 
     # ------------------------------------------------------------------ opening and assigning
 
@@ -104,24 +117,48 @@ class Caseload:
         self._place(referral)
 
     def _place(self, referral: Referral) -> None:
-        """Give an opened case to a worker, or apply the overflow policy."""
+        """Give an opened case to a worker, or (in a region) to another office with room,
+        or apply the overflow policy."""
         if self._overflow == "wait":
-            if not self._waiting:
+            if not self._waiting or self._sharing is not None:
                 worker = self._roster.least_loaded_with_room(referral.weight)
-                if worker is not None:
+                if worker is not None and not self._waiting:
                     self._assign(referral, worker)
+                    return
+                if worker is None and self._shared(referral):
                     return
             self._wait(referral)
             return
         worker = self._roster.least_loaded_with_room(referral.weight)
         if worker is not None:
             self._assign(referral, worker)
+        elif self._shared(referral):
+            return
         elif self._overflow == "external":
             self._send_out(referral)
         elif (worker := self._roster.least_loaded()) is not None:
             self._assign(referral, worker, over_cap=True)
         else:  # over_cap, but nobody in post is taking cases
             self._wait(referral)
+
+    def _shared(self, referral: Referral) -> bool:
+        """Whether another office of the region took a case this office has no room for."""
+        return self._sharing is not None and self._sharing.place(referral, self.office)
+
+    def room_for(self, referral: Referral) -> Worker | None:
+        """The worker who would take ``referral`` now, without anyone waiting longer (under
+        ``wait``, only while nobody waits): another office asks before sharing a case."""
+        if self._overflow == "wait" and self._waiting:
+            return None
+        return self._roster.least_loaded_with_room(referral.weight)
+
+    def take_shared(self, referral: Referral, worker: Worker, transfer_hours: float) -> None:
+        """A case another office had no room for, given to ``worker``: a change of worker
+        (the handoff from the other office) with its travel and handover hours."""
+        referral.handoffs += 1
+        referral.work_total += transfer_hours
+        self._metrics.levers.shared(self._env.now, out=False)
+        self._assign(referral, worker)
 
     def _wait(self, referral: Referral) -> None:
         self._register.move(referral, WAITING)
@@ -200,6 +237,15 @@ class Caseload:
         self._metrics.transfer(now)
         self._metrics.cap_breaches += over_cap and now >= self._metrics.warmup
 
+    def move(self, case: Referral, worker: Worker, transfer_hours: float) -> None:
+        """Move an open case from its worker to ``worker`` (a rebalancing audit): a change
+        of worker, with its transfer hours and lost continuity."""
+        case.worker.release(case)
+        worker.take(case)
+        case.work_total += transfer_hours
+        case.transferred_at = self._env.now
+        case.handoffs += 1
+
     def rehome(self, case: Referral) -> None:
         """Place a leaver's case: with a colleague with room, over the cap, or back to wait."""
         worker = self._roster.least_loaded_with_room(case.weight)
@@ -245,8 +291,12 @@ class Caseload:
             metrics.contacts_missed_now(now, missed)
             case.contacts_due += missed
         case.contact_due = None
-        self._service.closing(case, now)
-        case.worker.release(case)
+        profile = case.profile
+        if profile.provides_services:
+            self._service.closing(case, now)
+        worker = case.worker
+        worker.closed_load += offered_load(case, worker.last_day_start, now)
+        worker.release(case)
         case.closed_at = now
         self._register.move(case, CLOSED)
         metrics.closure(
@@ -254,9 +304,9 @@ class Caseload:
             case.assigned_at,
             case.planned_close,
             case.work_total - case.work_done,
-            case.profile.index,
+            profile.index,
         )
-        self._pathways.closed(case)
+        self._pathways.closed(case, now)
         self.assign_waiting()
 
     def close_books(self, end: float) -> int:

@@ -7,7 +7,11 @@ cost over the contracted hours of a year (``hours_per_day * 365 *
 working_days_per_week / 7``); each hire costs ``hiring_cost + training_cost``;
 each case sent out ``external_cost_per_case``; an agency worker accrues ``agency_cost / 365``
 a day in post; technology (the non-case time lever) accrues ``cost_per_worker_year / 365`` a
-day for each funded caseworker position.
+day for each funded caseworker position (times its level). The levers of the ``levers`` block:
+wellbeing support and retention pay accrue ``level * cost_per_worker_year / 365`` a day for
+each caseworker in post (agency workers are not on the payroll); a faster hiring pipeline
+costs ``level * cost_per_hire`` for each hire; rebalancing ``cost_per_audit`` per audit; a case
+shared with another office ``sharing.cost_per_case``.
 """
 
 from __future__ import annotations
@@ -43,6 +47,14 @@ class CostRates:
     agency_per_day: float = 0.0
     technology_per_day: float = 0.0
     """The technology lever's cost per day, for every funded caseworker position."""
+    wellbeing_per_worker_day: float = 0.0
+    """Wellbeing support, per caseworker in post per day."""
+    retention_per_worker_day: float = 0.0
+    """Retention pay, per caseworker in post per day."""
+    pipeline_per_hire: float = 0.0
+    """A faster hiring pipeline, per hire."""
+    per_audit: float = 0.0
+    """A rebalancing audit."""
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> CostRates:
@@ -60,8 +72,30 @@ class CostRates:
             per_external_case=scenario.caps.external_cost_per_case,
             agency_per_day=budget.agency_cost / DAYS_PER_YEAR,
             technology_per_day=(
-                scenario.technology.cost_per_worker_year * staffing.caseworkers / DAYS_PER_YEAR
+                scenario.technology.cost_per_worker_year
+                * scenario.technology.level
+                * staffing.caseworkers
+                / DAYS_PER_YEAR
                 if scenario.technology is not None
                 else 0.0
             ),
+            **_lever_rates(scenario),
         )
+
+
+def _lever_rates(scenario: Scenario) -> dict[str, float]:
+    """The cost rates of the ``levers`` block (absent: nothing)."""
+    levers, rates = scenario.levers, {}
+    if levers.wellbeing is not None:
+        wellbeing = levers.wellbeing
+        rates["wellbeing_per_worker_day"] = (
+            wellbeing.level * wellbeing.cost_per_worker_year / DAYS_PER_YEAR
+        )
+    if levers.retention_pay is not None:
+        pay = levers.retention_pay
+        rates["retention_per_worker_day"] = pay.level * pay.cost_per_worker_year / DAYS_PER_YEAR
+    if levers.faster_hiring is not None:
+        rates["pipeline_per_hire"] = levers.faster_hiring.level * levers.faster_hiring.cost_per_hire
+    if levers.rebalancing is not None:
+        rates["per_audit"] = levers.rebalancing.cost_per_audit
+    return rates

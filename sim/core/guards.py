@@ -4,6 +4,10 @@ A scenario with a billion referrals a year validates (every field is in range)
 but would run for days and exhaust memory. The estimate is what the run would
 simulate per replication; above the limits the command stops with the estimate
 and the option that overrides it (``--allow-large``).
+
+The same estimate bounds how long a sweep lets one run take (:func:`run_time_limit`,
+the default of ``--run-timeout``): far more than the run should need, so that only a
+run that hangs, or runs many times slower than its size predicts, is stopped.
 """
 
 from __future__ import annotations
@@ -21,10 +25,13 @@ __all__ = [
     "MAX_REFERRALS",
     "MAX_SIGNALS",
     "MAX_WORKER_DAYS",
+    "MIN_RUN_TIME_LIMIT",
+    "RUN_TIME_MARGIN",
     "RunawayError",
     "SizeEstimate",
     "check_size",
     "estimate_size",
+    "run_time_limit",
 ]
 
 MAX_REFERRALS = 5_000_000
@@ -114,6 +121,37 @@ def check_size(scenario: Scenario, source: str, *, allow_large: bool = False) ->
             "add --allow-large to run it anyway",
         )
     return size
+
+
+SECONDS_PER_REFERRAL = 1e-3
+SECONDS_PER_WORKER_DAY = 5e-4
+SECONDS_PER_SIGNAL = 1e-3
+"""What one referral, caseworker-day and risk signal cost a run: slower than the slowest
+rates measured on the reference 2-core machine over the calibrated scenarios and the tests'
+small office (1,700 referrals, 4,400 caseworker-days, 1,100 signals a second, each from a
+different scenario), and a run pays all three, so that their sum overstated every measured
+run's time 8 to 36 times."""
+RUN_TIME_MARGIN = 10.0
+"""How many times the predicted time a run may take before a sweep stops it."""
+MIN_RUN_TIME_LIMIT = 60.0
+"""The least time limit of a run, in seconds, whatever its size."""
+
+
+def run_time_limit(size: SizeEstimate) -> float:
+    """The default time limit of one run in a sweep, in seconds (``--run-timeout``).
+
+    ``RUN_TIME_MARGIN`` times the time the size predicts at the per-item costs above, and at
+    least ``MIN_RUN_TIME_LIMIT``: a run stopped by it has hung, or runs at a small fraction of
+    the speed measured on the reference machine.
+    """
+    predicted = (
+        size.referrals * SECONDS_PER_REFERRAL
+        + size.worker_days * SECONDS_PER_WORKER_DAY
+        + size.signals * SECONDS_PER_SIGNAL
+    )
+    if not math.isfinite(predicted):
+        return math.inf
+    return max(MIN_RUN_TIME_LIMIT, RUN_TIME_MARGIN * predicted)
 
 
 MAX_IN_SYSTEM = 500_000

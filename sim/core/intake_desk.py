@@ -75,6 +75,7 @@ class IntakeDesk:
         self._metrics = metrics
         self._register = register
         self._waiting = waiting
+        self._recurrence = metrics.outcomes.recurrence
         self.profiles = profiles
         self._horizon = scenario.horizon_days
         self._rereport_boost = scenario.risk.rereport_score_boost
@@ -126,13 +127,19 @@ class IntakeDesk:
         opened before the run began).
         """
         register = self._register
-        subject = Subject(next(register.subject_ids), batch.tiers[i])
+        now = self._env.now
+        subject = Subject(
+            next(register.subject_ids),
+            batch.tiers[i],
+            -1 if initial else profile.index,
+            int(now + shift),
+        )
         # Arguments by position: keywords to a class call cost a dict per referral.
         referral = Referral(
             next(register.referral_ids),
             subject,
             profile,
-            self._env.now + shift,  # arrival: the clock, not the drawn time (never an ulp apart)
+            now + shift,  # arrival: the clock, not the drawn time (never an ulp apart)
             batch.complexity[i],
             batch.raw_scores[i],
             batch.scores[i],
@@ -159,12 +166,12 @@ class IntakeDesk:
                 now, rereferral=referral.rereferral, screened_in=screened_in, case_type=index
             )
             if referral.rereferral:
-                metrics.outcomes.recurrence.came_back(referral.subject, now)
+                self._recurrence.came_back(referral.subject, now)
             else:
-                metrics.outcomes.recurrence.first_referral(referral.subject, index, now)
+                self._recurrence.first_referral(index, int(now))
         if not screened_in:
             self._register.move(referral, SCREENED_OUT)
-            metrics.outcomes.recurrence.left(referral.subject, LEFT_SCREENED_OUT, index, now)
+            self._recurrence.left(referral.subject, LEFT_SCREENED_OUT, index, now)
             return
         self._caseload.open(referral)
 

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .accumulators import LogHistogram, TimeWeighted
+from .lever_metrics import LeverMetrics
 from .outcome_metrics import OutcomeMetrics
 from .risk import HarmCause
 from .summary import ReplicationSummary
@@ -55,10 +56,13 @@ class Metrics:
         warmup: float,
         case_types: Sequence[str] = ("all",),
         risk_windows: Sequence[float] | None = None,
+        horizon: float = 0.0,
     ) -> None:
         self.warmup = warmup
-        self.outcomes = OutcomeMetrics(warmup, case_types, risk_windows)
+        self.outcomes = OutcomeMetrics(warmup, case_types, risk_windows, horizon)
         """Service, pathways, reassessment, recurrence, and counters by case type."""
+        self.levers = LeverMetrics(warmup)
+        """What the levers cost and did, and the cases shared with other offices."""
         by_type = self.outcomes.by_type
         self._referrals_by_type, self._screened_out_by_type = (
             by_type["referrals"],
@@ -339,6 +343,7 @@ class Metrics:
             + self.agency_cost
             + self.external_cost
             + self.technology_cost
+            + self.levers.total_cost
         )
         days = window if window > 0 else math.nan
         return ReplicationSummary(
@@ -421,6 +426,7 @@ class Metrics:
             agency_cost=self.agency_cost,
             external_cost=self.external_cost,
             technology_cost=self.technology_cost,
+            **self.levers.figures(),
             total_cost=total_cost,
             cost_per_referral=_share(total_cost, self.referrals),
             cost_per_harm_prevented=_share(total_cost, self.caught),

@@ -50,18 +50,23 @@ from .metrics import Metrics
 from .pathways import Pathways
 from .randomness import RandomStreams
 from .reassessment import Reassessment
-from .records import ReferralRecord, records_table
+from .rebalancing import Rebalancing
+from .records import ReferralRecord, records_table, staff_table
 from .referral import Referral, ReferralState
 from .register import ReferralRegister
 from .risk_monitor import RiskMonitor
 from .service import Service
+from .sharing import CaseSharing
 from .strain import strain_model
 from .summary import ReplicationSummary
 from .waiting_list import WaitingList
 from .work import TRIAGE_RULES, TriageRule
 from .working_days import WorkingDays
 
-__all__ = ["CaseloadModel", "ReferralRecord", "ReplicationOutput"]
+__all__ = ["OFFICE_IDS", "CaseloadModel", "ReferralRecord", "ReplicationOutput"]
+
+OFFICE_IDS = 1 << 40
+"""Office ``k`` of a region numbers its referrals and subjects from ``k * OFFICE_IDS``."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,10 @@ class ReplicationOutput:
     records: pd.DataFrame | None = None
     by_case_type: pd.DataFrame | None = None
     """The figures of :data:`~sim.core.summary.CASE_TYPE_FIGURES`, one row per case type."""
+    staff: pd.DataFrame | None = None
+    """Every caseworker who held a position (``records=True``; :func:`.records.staff_table`)."""
+    by_office: pd.DataFrame | None = None
+    """A region's offices: one row per office (``office``, then every figure)."""
 
 
 class CaseloadModel:
@@ -99,6 +108,10 @@ class CaseloadModel:
         Stop with :class:`~sim.core.guards.RunawayError`, reporting the growth, once
         more cases than this are waiting or open at the end of a day (an unstable queue
         would otherwise grow until memory runs out); ``None``: no limit.
+    env, office, sharing
+        An office of a region (:mod:`sim.core.region`): the region's clock, the office's
+        index (its random streams and ids; 0 is a single office's) and the case-sharing
+        rule between the offices.
 
     Attributes
     ----------
@@ -118,17 +131,25 @@ class CaseloadModel:
         records: bool = False,
         triage: TriageRule | None = None,
         max_in_system: int | None = guards.MAX_IN_SYSTEM,
+        env: simpy.Environment | None = None,
+        office: int = 0,
+        sharing: CaseSharing | None = None,
     ) -> None:
         self.scenario = scenario
-        self.streams = RandomStreams(scenario.seed if seed is None else seed, replication)
-        self.env = simpy.Environment()
+        self.office = office
+        seed = scenario.seed if seed is None else seed
+        self.streams = RandomStreams(seed, replication, office)
+        self.env = simpy.Environment() if env is None else env
         self.profiles: list[CaseProfile] = build_profiles(scenario)
         self.metrics = Metrics(
             scenario.warmup_days,
             [profile.name for profile in self.profiles],
             [profile.risk_window for profile in self.profiles],
+            scenario.horizon_days,
         )
-        self.register = ReferralRegister(self.env, self.metrics, records=records)
+        self.register = ReferralRegister(
+            self.env, self.metrics, records=records, first_id=office * OFFICE_IDS
+        )
         self.costs = CostRates.from_scenario(scenario)
         self.waiting = WaitingList()
         self.strain = strain_model(scenario.strain)
@@ -164,7 +185,11 @@ class CaseloadModel:
             service=self.service,
             pathways=self.pathways,
             reassessment=self.reassessment,
+            sharing=sharing,
+            office=office,
         )
+        self.rebalancing = Rebalancing(scenario, env, metrics, roster, costs)
+        self.rebalancing.connect(caseload=self.caseload)
         self.pathways.connect(caseload=self.caseload)
         self.careers.connect(caseload=self.caseload)
         self.risk.connect(intake=self.intake, days=self.days)
@@ -172,6 +197,7 @@ class CaseloadModel:
 
         self.intake.start()
         self.days.start()
+        self.rebalancing.start()
         if scenario.initial_state is not None:
             open_initial_caseload(scenario, self.streams, self.intake, self.caseload, self.roster)
         self._finished = False
@@ -199,6 +225,10 @@ class CaseloadModel:
         end = horizon if until is None else min(until, horizon)
         if end > self.env.now:
             self.env.run(until=end)
+        return self.finish(end)
+
+    def finish(self, end: float) -> ReplicationOutput:
+        """Close the books at ``end`` (the clock has run there) and summarise."""
         days = self.days
         if days.days_done < int(end) == end:  # the reading due exactly at the stop time
             days.end_of_day(days.days_done)
@@ -213,4 +243,5 @@ class CaseloadModel:
             timeseries=pd.DataFrame(timeseries) if timeseries is not None else None,
             records=records_table(self.referrals) if self.referrals is not None else None,
             by_case_type=self.metrics.outcomes.by_case_type(end),
+            staff=staff_table(self.careers.staff) if self.referrals is not None else None,
         )

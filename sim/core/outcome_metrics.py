@@ -43,6 +43,8 @@ class OutcomeMetrics:
         The case types' names, in the scenario's order.
     risk_windows
         Each case type's risk window (for harms per subject).
+    horizon
+        The run's length in days (counts by day are laid out for it; they grow past it).
     """
 
     def __init__(
@@ -50,6 +52,7 @@ class OutcomeMetrics:
         warmup: float,
         case_types: Sequence[str] = ("all",),
         risk_windows: Sequence[float] | None = None,
+        horizon: float = 0.0,
     ) -> None:
         self.warmup = warmup
         self.case_types = list(case_types)
@@ -62,7 +65,7 @@ class OutcomeMetrics:
             )
         }
         """Counters by case type (index), in the window."""
-        self.recurrence = RecurrenceLog(warmup, risk_windows or [math.inf] * count)
+        self.recurrence = RecurrenceLog(warmup, risk_windows or [math.inf] * count, horizon)
         self.prevented = 0
         self.prevented_today = 0
         self.signals_in_service = 0

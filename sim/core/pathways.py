@@ -61,6 +61,7 @@ class Pathways:
         self._env = env
         self._metrics = metrics
         self._register = register
+        self._recurrence = metrics.outcomes.recurrence
         self._profiles = profiles
         targets = {rule.target for profile in profiles for rule in profile.pathways}
         self._streams = streams
@@ -74,22 +75,20 @@ class Pathways:
         """The caseload that opens the follow-on cases."""
         self._caseload = caseload
 
-    def closed(self, case: Referral) -> None:
-        """``case`` has closed: open its follow-on case, or record the subject's exit."""
-        target = self._follow_on(case)
-        if target is not None:
-            self._open(case, self._profiles[target])
-            return
-        kind = AFTER_SERVICES if case.profile.provides_services else WITHOUT_SERVICES
-        self._metrics.outcomes.recurrence.left(
-            case.subject, kind, case.profile.index, self._env.now
-        )
+    def closed(self, case: Referral, now: float) -> None:
+        """``case`` has closed at ``now``: open its follow-on case, or record the subject's exit."""
+        profile = case.profile
+        if profile.pathways:
+            target = self._follow_on(case)
+            if target is not None:
+                self._open(case, self._profiles[target])
+                return
+        kind = AFTER_SERVICES if profile.provides_services else WITHOUT_SERVICES
+        self._recurrence.left(case.subject, kind, profile.index, now)
 
     def _follow_on(self, case: Referral) -> int | None:
         """The case type the closure opens a case of, if any."""
         rules = case.profile.pathways
-        if not rules:
-            return None
         caught = case.signals_caught > 0
         cumulative = 0.0
         for rule in rules:

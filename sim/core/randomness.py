@@ -10,6 +10,10 @@ arrival, attribute or signal streams.
 
 Per-case-type streams are keyed by a stable hash of the type's name, so adding a
 case type to a scenario leaves the referrals of the others unchanged.
+
+The offices of a region (:mod:`sim.core.region`) each have their own family: office ``k > 0``
+draws from ``spawn_key=(r, OFFICE, k, p, *key)``; office 0 keeps the keys of a single office,
+so that the first office of a region sees exactly what the scenario alone would.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ class Purpose(IntEnum):
     INITIAL_STATE = 7
     PATHWAYS = 8
     REASSESSMENT = 9
+    OFFICE = 10
+    """Not drawn from itself: the prefix of the streams of offices after the first."""
 
 
 def stable_key(name: str) -> int:
@@ -47,12 +53,17 @@ class RandomStreams:
 
     seed: int
     replication: int = 0
+    office: int = 0
+    """Which office of a region (0: the first, or a single office)."""
+
+    def _key(self, purpose: Purpose, key: tuple[int, ...]) -> tuple[int, ...]:
+        if self.office:
+            return (self.replication, int(Purpose.OFFICE), self.office, int(purpose), *key)
+        return (self.replication, int(purpose), *key)
 
     def generator(self, purpose: Purpose, *key: int) -> np.random.Generator:
         """A fresh Generator for ``purpose`` (and an optional sub-key, e.g. a case type)."""
-        sequence = np.random.SeedSequence(
-            self.seed, spawn_key=(self.replication, int(purpose), *key)
-        )
+        sequence = np.random.SeedSequence(self.seed, spawn_key=self._key(purpose, key))
         return np.random.Generator(np.random.PCG64(sequence))
 
     def uniform(self, purpose: Purpose, *key: int) -> float:
@@ -62,7 +73,5 @@ class RandomStreams:
         re-referral, a follow-on case): keyed by who they are about, not by when they
         happen, so they stay common random numbers.
         """
-        sequence = np.random.SeedSequence(
-            self.seed, spawn_key=(self.replication, int(purpose), *key)
-        )
+        sequence = np.random.SeedSequence(self.seed, spawn_key=self._key(purpose, key))
         return float(sequence.generate_state(1, np.uint64)[0] >> np.uint64(11)) * 2.0**-53

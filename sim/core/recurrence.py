@@ -23,6 +23,7 @@ Counts are kept by day and case type (constant memory, whatever the number of su
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from .referral import Subject
@@ -55,25 +56,37 @@ class RecurrenceLog:
         The start of the statistics window.
     risk_windows
         Each case type's risk window in days (for harms per subject).
+    horizon
+        The run's length in days: counts by day are laid out for it (and grow past it).
     """
 
-    def __init__(self, warmup: float, risk_windows: Sequence[float]) -> None:
+    def __init__(self, warmup: float, risk_windows: Sequence[float], horizon: float = 0.0) -> None:
         self.warmup = warmup
         self.risk_windows = list(risk_windows)
-        self.exits: dict[tuple[int, int, int], int] = {}
-        """(kind, case type, day) -> exits."""
-        self.returns: dict[tuple[int, int, str, int], int] = {}
-        """(kind, case type, window, exit day) -> re-referred within the window."""
-        self.subjects: dict[tuple[int, int], int] = {}
-        """(case type, day) -> subjects first referred."""
-        self.harms: dict[tuple[int, int], int] = {}
-        """(case type, day of first referral) -> harms to those subjects."""
+        types = range(len(self.risk_windows))
+        size = int(horizon) + 2
+
+        def days() -> list[int]:
+            return [0] * size
+
+        self.exits: dict[int, list[list[int]]] = {
+            kind: [days() for _ in types] for kind in EXIT_NAMES
+        }
+        """kind -> case type -> exits by day."""
+        self.returns: dict[int, list[list[list[int]]]] = {
+            kind: [[days() for _ in WINDOWS] for _ in types] for kind in EXIT_NAMES
+        }
+        """kind -> case type -> window -> re-referred within it, by the exit's day."""
+        self.subjects: list[list[int]] = [days() for _ in types]
+        """case type -> subjects first referred, by day."""
+        self.harms: list[list[int]] = [days() for _ in types]
+        """case type -> harms to subjects first referred, by the day of the first referral."""
+        self._windows = list(WINDOWS.values())
 
     def left(self, subject: Subject, kind: int, case_type: int, time: float) -> None:
         """``subject`` left the agency at ``time`` (a screen-out or a closure of ``case_type``)."""
         subject.exit_kind, subject.exit_type, subject.exit_time = kind, case_type, time
-        key = (kind, case_type, int(time))
-        self.exits[key] = self.exits.get(key, 0) + 1
+        _count(self.exits[kind][case_type], int(time))
 
     def came_back(self, subject: Subject, time: float) -> None:
         """``subject`` is referred again at ``time``: a return after its last exit, if any."""
@@ -82,21 +95,20 @@ class RecurrenceLog:
             return
         elapsed = time - subject.exit_time
         day = int(subject.exit_time)
-        for name, days in WINDOWS.items():
+        returns = self.returns[kind][subject.exit_type]
+        for index, days in enumerate(self._windows):
             if elapsed <= days:
-                key = (kind, subject.exit_type, name, day)
-                self.returns[key] = self.returns.get(key, 0) + 1
+                _count(returns[index], day)
         subject.exit_kind = 0
 
-    def first_referral(self, subject: Subject, case_type: int, time: float) -> None:
-        subject.origin_type, subject.origin_day = case_type, int(time)
-        key = (case_type, int(time))
-        self.subjects[key] = self.subjects.get(key, 0) + 1
+    def first_referral(self, case_type: int, day: int) -> None:
+        """A subject's first referral, of ``case_type`` on ``day`` (the subject carries both
+        as its origin, for its harms)."""
+        _count(self.subjects[case_type], day)
 
     def harm(self, subject: Subject) -> None:
         if subject.origin_type >= 0:
-            key = (subject.origin_type, subject.origin_day)
-            self.harms[key] = self.harms.get(key, 0) + 1
+            _count(self.harms[subject.origin_type], subject.origin_day)
 
     # ---- figures ---------------------------------------------------------------------
 
@@ -104,25 +116,36 @@ class RecurrenceLog:
         self, kind: int, window: str, end: float, case_type: int | None = None
     ) -> float:
         """Share of exits of ``kind`` re-referred within ``window`` (``None``: every type)."""
-        days = WINDOWS[window]
-        exits = returned = 0
-        for (k, t, day), count in self.exits.items():
-            if k == kind and (case_type is None or t == case_type) and self._inside(day, days, end):
-                exits += count
-                returned += self.returns.get((k, t, window, day), 0)
+        index = list(WINDOWS).index(window)
+        days = self._days(WINDOWS[window], end)
+        types = range(len(self.risk_windows)) if case_type is None else [case_type]
+        exits = sum(sum(self.exits[kind][t][days]) for t in types)
+        returned = sum(sum(self.returns[kind][t][index][days]) for t in types)
         return returned / exits if exits else float("nan")
 
     def harms_per_subject(self, end: float, case_type: int | None = None) -> float:
         """Harms per subject first referred in the window, over its whole risk window."""
         subjects = harms = 0
-        for (t, day), count in self.subjects.items():
-            if case_type is not None and t != case_type:
-                continue
-            if self._inside(day, self.risk_windows[t], end):
-                subjects += count
-                harms += self.harms.get((t, day), 0)
+        types = range(len(self.risk_windows)) if case_type is None else [case_type]
+        for t in types:
+            days = self._days(self.risk_windows[t], end)
+            subjects += sum(self.subjects[t][days])
+            harms += sum(self.harms[t][days])
         return harms / subjects if subjects else float("nan")
 
-    def _inside(self, day: int, follow_up: float, end: float) -> bool:
-        """An event on ``day`` inside the statistics window, followed up to its end in the run."""
-        return day >= self.warmup and day + 1.0 + follow_up <= end
+    def _days(self, follow_up: float, end: float) -> slice:
+        """The days of events inside the statistics window whose follow-up ends in the run:
+        ``day >= warmup`` and ``day + 1 + follow_up <= end``."""
+        last = end - 1.0 - follow_up
+        if math.isinf(follow_up) or last < 0:
+            return slice(0, 0)
+        return slice(math.ceil(self.warmup), math.floor(last) + 1)
+
+
+def _count(counts: list[int], day: int) -> None:
+    """Add one to ``counts[day]`` (growing the list past the horizon it was laid out for)."""
+    try:
+        counts[day] += 1
+    except IndexError:
+        counts.extend([0] * (day + 1 - len(counts)))
+        counts[day] += 1

@@ -57,7 +57,7 @@ class Subject:
         "tier",
     )
 
-    def __init__(self, id: int, tier: int) -> None:
+    def __init__(self, id: int, tier: int, origin_type: int = -1, origin_day: int = 0) -> None:
         self.id = id
         self.tier = tier
         self.signals: list[Signal] = []
@@ -66,9 +66,9 @@ class Subject:
         """Signals that have not yet ended (been prevented, caught, or become harm)."""
         self.opened = 0
         """Referrals and follow-on cases about this subject so far."""
-        self.origin_type = -1
-        """The case type of the subject's first referral (-1: not a counted first referral)."""
-        self.origin_day = 0
+        self.origin_type = origin_type
+        """The case type of the subject's first referral (-1: an initial case, not counted)."""
+        self.origin_day = origin_day
         """The day of the subject's first referral."""
         self.exit_kind = 0
         """How the subject last left the agency (:mod:`sim.core.recurrence`; 0: it has not)."""
@@ -148,6 +148,7 @@ class Referral:
         "work_done",
         "work_total",
         "worker",
+        "worker_id",
     )
 
     def __init__(
@@ -186,6 +187,8 @@ class Referral:
         self.state: ReferralState | None = None
         self.history: list[tuple[float, ReferralState]] = []
         self.worker: Worker | None = None
+        self.worker_id = -1
+        """The id of the worker who holds the case, or last held it (-1: never assigned)."""
         self.assigned_at: float | None = None
         self.planned_close: float | None = None
         self.closed_at: float | None = None

@@ -33,17 +33,23 @@ class ReferralRegister:
         Told of every change in the number of cases waiting or open.
     records
         Keep every referral (for a per-referral table; memory grows with the run).
+    first_id
+        The first id of referrals and subjects (0; an office of a region starts further on,
+        so that a case shared with another office keeps an id of its own there).
     """
 
-    def __init__(self, env: simpy.Environment, metrics: Metrics, *, records: bool) -> None:
+    def __init__(
+        self, env: simpy.Environment, metrics: Metrics, *, records: bool, first_id: int = 0
+    ) -> None:
         self._env = env
         self._metrics = metrics
         self.counts: dict[ReferralState, int] = dict.fromkeys(ReferralState, 0)
         """Referrals in each state now."""
         self.referrals: list[Referral] | None = [] if records else None
         """Every referral received (``None`` unless records are kept)."""
-        self.referral_ids = itertools.count()
-        self.subject_ids = itertools.count()
+        self.referral_ids = itertools.count(first_id)
+        self.subject_ids = itertools.count(first_id)
+        """Ids of referrals and subjects (the offices of a region number from apart)."""
 
     def keep(self, referral: Referral) -> None:
         """Note a new referral (kept only when records are)."""

@@ -109,9 +109,9 @@ class DayWork:
     """The work asked of a worker on one day, in hours.
 
     ``new`` is the load offered since the start of the worker's previous working
-    day (see :func:`offered_load`); ``backlog`` is work already overdue when the
-    day began; ``casework`` the case work due (accrued, not done); ``overtime``
-    the hours worked beyond ``available``.
+    day (see :func:`offered_load`), by the cases held and those closed since;
+    ``backlog`` is work already overdue when the day began; ``casework`` the case work
+    due (accrued, not done); ``overtime`` the hours worked beyond ``available``.
     """
 
     available: float
@@ -223,7 +223,8 @@ def work_day(
     day_end = day + 1.0
     since = worker.last_day_start
     tasks = []
-    new = backlog = casework = 0.0
+    new, worker.closed_load = worker.closed_load, 0.0
+    backlog = casework = 0.0
     for case in worker.cases.values():
         new += offered_load(case, since, start)
         if case.contact_due is not None:

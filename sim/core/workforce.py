@@ -42,6 +42,7 @@ class Worker:
         "agency",
         "cases",
         "casework_rate",
+        "closed_load",
         "count_cap",
         "day_end",
         "free_from",
@@ -54,6 +55,7 @@ class Worker:
         "hours_today",
         "id",
         "last_day_start",
+        "left_at",
         "lifetime",
         "load",
         "position",
@@ -91,6 +93,8 @@ class Worker:
         self.hazard = 0.0
         """Quit hazard accumulated since hire; the worker quits when it reaches ``lifetime``."""
         self.lifetime = lifetime
+        self.left_at = float("inf")
+        """When the worker left the post (a quit, or an agency worker's handover)."""
         self.agency = False
         """An agency (temporary) worker covering a vacancy: leaves when it is filled."""
         self.absent = False
@@ -102,6 +106,8 @@ class Worker:
         """When the worker's current working day ends."""
         self.last_day_start = 0.0
         """When the worker's previous working day began."""
+        self.closed_load = 0.0
+        """Offered load of the cases closed since then, to count at the next working day."""
         self.hours_today = 0.0
         """Hours the worker has today, overtime included (0 when absent or off)."""
         self.casework_rate = 1.0
@@ -149,6 +155,7 @@ class Worker:
         self.cases[case.id] = case
         self.load += case.weight
         case.worker = self
+        case.worker_id = self.id
         if self.roster is not None:
             self.roster.load_changed(self)
 

@@ -31,6 +31,7 @@ from . import guards
 from .careers import Careers
 from .casetypes import CaseProfile
 from .costs import CostRates
+from .levers import LeverEffects
 from .metrics import Metrics
 from .referral import Referral, ReferralState
 from .register import ReferralRegister
@@ -102,6 +103,7 @@ class WorkingDays:
         self._careers = careers
         self._strain = strain
         self._costs = costs
+        self._levers = LeverEffects.from_scenario(scenario)
         self._triage = triage
         self.timeseries = timeseries
         self._name = scenario.name
@@ -244,6 +246,9 @@ class WorkingDays:
         careers, strain = self._careers, self._strain
         shortfall = 1.0 - self.supervision_coverage()
         strain_factor = 1.0 + (self._supervision.strain_penalty * shortfall if shortfall else 0.0)
+        levers = self._levers
+        if levers.strain_rise != 1.0:  # wellbeing support
+            strain_factor *= levers.strain_rise
         rate = self._casework_rate()
         casework = 0.0
         for worker in self._roster:
@@ -274,7 +279,10 @@ class WorkingDays:
             elapsed = max(worker.last_day_start - since, 1.0)
             per_day = asked.new / elapsed * 7.0 / self._working_days
             pressure = strain.pressure(per_day, asked.backlog, hours)
-            worker.strain = strain.after_working_day(worker.strain, pressure, strain_factor)
+            before = worker.strain
+            worker.strain = levers.recovered(
+                before, strain.after_working_day(before, pressure, strain_factor)
+            )
             metrics.hours_asked(now, hours, asked.new, asked.backlog)
             if asked.overtime > 0:
                 metrics.overtime(now, asked.overtime, self._costs.overtime_per_hour)
@@ -329,9 +337,10 @@ class WorkingDays:
         caseloads, quitters = [], []
         over = burned = absent = training = agency = staff = staff_burned = 0
         strain_total = staff_strain = tenure = 0.0
+        levers = self._levers
         for worker in roster:
             if not worked or worker.absent or not worker.accepting:
-                worker.strain = strain.after_day_off(worker.strain)
+                worker.strain = levers.recovered(worker.strain, strain.after_day_off(worker.strain))
             absent += worker.absent
             worker.absent = False
             burned_out = strain.burned_out(worker.strain) if strain.enabled else False
@@ -352,7 +361,8 @@ class WorkingDays:
                 over += worker.over_cap()
             else:
                 training += 1
-            worker.hazard += careers.base_hazard * strain.quit_multiplier(worker.strain)
+            hazard = careers.base_hazard * strain.quit_multiplier(worker.strain)
+            worker.hazard += hazard * levers.quit if levers.quit != 1.0 else hazard
             if worker.hazard >= worker.lifetime:
                 quitters.append(worker)
         metrics.staff_readings(now, staff, staff_strain, staff_burned, tenure)
@@ -366,6 +376,7 @@ class WorkingDays:
             costs.caseworker_per_day * in_post + costs.other_staff_per_day,
             costs.technology_per_day,
         )
+        self._programmes_day(now, in_post)
         mean_caseload = sum(caseloads) / len(caseloads) if caseloads else math.nan
         self._intake.observe_caseload(mean_caseload)
         flows = metrics.end_of_day()
@@ -393,6 +404,16 @@ class WorkingDays:
         for worker in quitters:
             self._careers.quit(worker)
 
+    def _programmes_day(self, now: float, in_post: int) -> None:
+        """The day's cost of wellbeing support and retention pay for the caseworkers in post."""
+        costs = self._costs
+        if costs.wellbeing_per_worker_day or costs.retention_per_worker_day:
+            self._metrics.levers.programmes_day(
+                now,
+                costs.wellbeing_per_worker_day * in_post,
+                costs.retention_per_worker_day * in_post,
+            )
+
     def _steady_end_of_day(self, day: int) -> None:
         """:meth:`end_of_day` for a staff that never changes (no strain, no turnover, no
         gatekeeping, no daily series): the same readings, without the per-worker dynamics."""
@@ -407,5 +428,6 @@ class WorkingDays:
         metrics.caseload_readings(now, caseloads, over)
         salaries = costs.caseworker_per_day * len(roster) + costs.other_staff_per_day
         metrics.positions_day(now, len(roster.positions), 0, salaries, costs.technology_per_day)
+        self._programmes_day(now, len(roster))
         # The day's flows (metrics.today) feed only the daily series, which a steady run
         # does not keep: they are not read, so not reset either.

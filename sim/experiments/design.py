@@ -36,7 +36,7 @@ from scipy.stats import qmc
 from ..errors import ScenarioError
 from ..scenario import Scenario, apply_overrides, load_scenario, load_yaml
 from ..scenario.fields import STRICT, FieldIssue
-from ..scenario.messages import as_scenario_error
+from ..scenario.messages import as_scenario_error, did_you_mean
 
 __all__ = ["Factor", "Sweep", "SweepPlan", "Task", "load_sweep", "plan_sweep", "sweep_over"]
 
@@ -158,10 +158,19 @@ class Sweep(BaseModel):
             )
         return self
 
-    def design_table(self) -> pd.DataFrame:
-        """The design points: one row per point (``point`` 0, 1, ...), one column per factor."""
+    def design_table(self, base: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """The design points: one row per point (``point`` 0, 1, ...), one column per factor.
+
+        In a ``list`` design a point may leave out a path that other points name: it runs
+        with the base scenario's value there, and shows that value (read from ``base``, the
+        base scenario as plain data), so every column keeps the type its values have.
+        """
         if self.design == "list":
-            table = pd.DataFrame(self.points)
+            paths = list(dict.fromkeys(path for point in self.points for path in point))
+            fill = {path: _value_at(base, path) for path in paths} if base is not None else {}
+            table = pd.DataFrame(
+                [{**fill, **point} for point in self.points], columns=paths or None
+            )
         elif self.design == "grid":
             levels = [factor.grid_levels() for factor in self.factors]
             table = pd.DataFrame(
@@ -194,6 +203,9 @@ class Task:
     changes: dict[str, Any]
     allow_large: bool = False
     """Run the point even if it is absurdly large or its queue grows without bound."""
+    time_limit: float | None = None
+    """Seconds the run may take before the engine stops it and records it as failed
+    (``None``: no limit)."""
 
 
 @dataclass(frozen=True)
@@ -211,9 +223,17 @@ class SweepPlan:
         return len(self.design) * self.sweep.replications
 
     def changes(self, point: int) -> dict[str, Any]:
-        """The overrides of one point: the sweep's fixed ones, then the point's factors."""
-        row = self.design.iloc[[point]].to_dict(orient="records")[0]  # keeps column types
-        point_changes = {k: _plain(v) for k, v in row.items() if not _missing(v)}
+        """The overrides of one point: the sweep's fixed ones, then the point's factors.
+
+        A ``list`` design's point changes exactly the paths it names, with the values as
+        given (never through a table column, where a path another point leaves out would
+        turn an integer into a float).
+        """
+        if self.sweep.design == "list":
+            given = self.sweep.points[point]
+        else:
+            given = self.design.iloc[[point]].to_dict(orient="records")[0]  # keeps types
+        point_changes = {k: _plain(v) for k, v in given.items() if not _missing(v)}
         return {**self.sweep.overrides, **point_changes}
 
     def tasks(
@@ -252,6 +272,13 @@ def load_sweep(path: str | Path) -> SweepPlan:
     if not isinstance(data, dict):
         kind = "an empty file" if data is None else type(data).__name__
         raise ScenarioError(source, None, f"expected a mapping of sweep fields, got {kind}")
+    if "base" not in data and "case_types" in data:  # the fields of a scenario file
+        raise ScenarioError(
+            source,
+            None,
+            "expected a sweep file, got a scenario: run it with `caseload run FILE`, or name "
+            "it as the `base` of a sweep file (docs/sweeps.md)",
+        )
     sweep = _validate(data, source)
     base = _load_base(Path(path).parent, sweep.base, source)
     return plan_sweep(sweep, base, source, Path(path).read_text(encoding="utf-8"))
@@ -286,8 +313,12 @@ def _load_base(folder: Path, given: str, source: str) -> Scenario:
     try:
         return load_scenario(path.resolve())
     except ScenarioError as exc:
+        suffix = f" (the base scenario of {source})"
         raise ScenarioError(
-            exc.source, exc.field, f"{exc.problem} (the base scenario of {source})"
+            exc.source,
+            exc.field,
+            exc.problem + suffix,
+            problems=[(field, problem + suffix) for field, problem in exc.problems],
         ) from None
 
 
@@ -306,7 +337,7 @@ def _validate(data: dict[str, Any], source: str) -> Sweep:
     try:
         return Sweep.model_validate(data)
     except ValidationError as exc:
-        raise as_scenario_error(exc, source, data) from None
+        raise as_scenario_error(exc, source, data, Sweep) from None
 
 
 def plan_sweep(sweep: Sweep, base: Scenario, source: str = "<sweep>", text: str = "") -> SweepPlan:
@@ -324,7 +355,15 @@ def plan_sweep(sweep: Sweep, base: Scenario, source: str = "<sweep>", text: str 
             base = apply_overrides(base, sweep.overrides)
         except ScenarioError as exc:
             raise ScenarioError(source, f"overrides.{exc.field}", exc.problem) from None
-    return SweepPlan(sweep, source, text, base, sweep.design_table())
+    return SweepPlan(sweep, source, text, base, sweep.design_table(base.model_dump(mode="json")))
+
+
+def _value_at(data: Mapping[str, Any], dotted: str) -> Any:
+    """The value at a dotted path of plain scenario data (list items by index)."""
+    node: Any = data
+    for part in dotted.split("."):
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    return node
 
 
 def _check_path(fields: Mapping[str, Any], dotted: str, source: str, where: str) -> None:
@@ -340,6 +379,8 @@ def _check_path(fields: Mapping[str, Any], dotted: str, source: str, where: str)
             if isinstance(node, list):
                 items = f"items 0 to {len(node) - 1}" if node else "no items"
                 why = f"{known} has {items}, no {part!r}"
+            elif isinstance(node, Mapping):
+                why = f"no {part!r} in {known}{did_you_mean(part, list(node))}"
             else:
                 why = f"no {part!r} in {known}; a section the base leaves out must be added to it"
             raise ScenarioError(

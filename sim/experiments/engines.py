@@ -6,27 +6,52 @@ which they arrive differs. Engines yield rows as tasks finish and keep a bounded
 number of tasks in flight, so memory stays flat however long the sweep.
 
 A worker process that dies (the out-of-memory killer, a SIGKILL, a crash in native
-code) does not stop a sweep. On ``processes``, the pool is recreated and each task
-that was in flight runs again in a process of its own, so that a second death is
-that task's: it is then recorded as a failed row saying how its process died, and
-the others complete. On ``dask``, the scheduler reruns the tasks of a dead worker
-itself and gives up on a task after ``distributed.scheduler.allowed-failures``
-deaths (``KilledWorker``), which is recorded as a failed row in the same way.
+code) does not stop a sweep. On ``processes`` each worker runs one task at a time, so
+the task a dead worker held is known: it runs again in a new worker, and if that one
+dies too the task is recorded as a failed row saying how its process died; the others
+complete. On ``dask``, the scheduler reruns the tasks of a dead worker itself and gives
+up on a task after ``distributed.scheduler.allowed-failures`` deaths (``KilledWorker``),
+which is recorded as a failed row in the same way.
+
+No run hangs a sweep: a task's ``time_limit`` stops a run that takes longer and records
+it as a failed row saying so. ``processes`` kill the worker (SIGKILL reaches a stopped
+process too) and start another; ``dask`` cancels the task and has the worker's process
+killed and restarted; ``serial`` interrupts the run with an interval timer (SIGALRM),
+which reaches any run whose time goes by in Python code (the whole model) but not one
+stuck inside native code or stopped: runs that need that bound belong on ``processes``.
+
+Workers end with their sweep however it ends. Worker processes are spawned (a fresh
+interpreter, by ``exec``), so they inherit nothing of the sweep's process: not its results
+folder's lock, nor the state of its threads. Each asks Linux for a SIGKILL when its
+parent, the sweep's process, ends (``PR_SET_PDEATHSIG``), which reaches a worker that is
+stuck or stopped too; elsewhere an idle worker ends on the end of its task pipe, a busy one
+when its run ends. A local Dask cluster's worker processes do the same (:func:`dask_setup`,
+which Dask runs in each), on top of Dask's own watch, a thread that cannot run in a stuck
+process. Workers ignore SIGINT, which a Ctrl-C sends to the whole process group: the sweep's
+process stops them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import dataclasses
+import logging
 import math
 import multiprocessing
 import os
 import signal
+import sys
+import threading
+import time
 import traceback
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_for_connections
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from ..core.guards import MAX_IN_SYSTEM, check_size
@@ -36,9 +61,13 @@ from ..scenario import apply_overrides, validate_scenario
 from .design import Task
 from .runner import run_replication
 
-__all__ = ["ENGINES", "default_jobs", "run_task", "run_tasks"]
+__all__ = ["ENGINES", "dask_setup", "default_jobs", "run_task", "run_tasks"]
 
 ENGINES = ("serial", "processes", "dask")
+DASK_POLL_SECONDS = 0.5
+"""How often the Dask engine asks the scheduler which runs are running where (time limits)."""
+
+Function = Callable[[Task], dict[str, Any]]
 
 
 def default_jobs() -> int:
@@ -62,10 +91,15 @@ def run_task(task: Task) -> dict[str, Any]:
         message = exc.problem if exc.field is None else f"{exc.field}: {exc.problem}"
         return _failed(row, message)
     except Exception as exc:  # a run that raises is recorded, and the sweep goes on
-        last = traceback.extract_tb(exc.__traceback__)[-1]
-        where = f" ({os.path.basename(last.filename)}:{last.lineno})"
-        return _failed(row, f"{type(exc).__name__}: {exc}{where}")
+        return _failed(row, _raised(exc))
     return {**row, **summary}
+
+
+def _raised(exc: BaseException) -> str:
+    """What a failed row says of a run that raised: the exception and where it came from."""
+    last = traceback.extract_tb(exc.__traceback__)[-1]
+    where = f" ({os.path.basename(last.filename)}:{last.lineno})"
+    return f"{type(exc).__name__}: {exc}{where}"
 
 
 def _row(task: Task) -> dict[str, Any]:
@@ -82,6 +116,15 @@ def _failed(row: dict[str, Any], message: str) -> dict[str, Any]:
     return {**row, "status": "failed", "error": message, **dict.fromkeys(FIGURES, math.nan)}
 
 
+def _timed_out(task: Task, how: str) -> dict[str, Any]:
+    """The failed row of a run stopped at its time limit."""
+    return _failed(
+        _row(task),
+        f"the run was stopped at its time limit of {task.time_limit:g} s (--run-timeout): it "
+        f"hung, or ran far slower than its size predicts; {how}",
+    )
+
+
 def run_tasks(
     tasks: Iterable[Task],
     engine: str = "processes",
@@ -89,108 +132,259 @@ def run_tasks(
     jobs: int | None = None,
     scheduler: str | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Yield one row per task as it finishes, on ``engine``."""
-    if engine == "serial":
-        yield from map(run_task, tasks)
-    elif engine == "processes":
-        yield from _processes(tasks, jobs or default_jobs())
-    elif engine == "dask":
-        yield from _dask(tasks, jobs or default_jobs(), scheduler)
-    else:
-        raise ValueError(f"engine: expected one of {ENGINES}, got {engine!r}")
-
-
-def _processes(tasks: Iterable[Task], jobs: int) -> Iterator[dict[str, Any]]:
-    """Run tasks on a pool of ``jobs`` processes, at most ``4 * jobs`` in flight.
-
-    When a worker dies the pool breaks and every task in flight fails with
-    :class:`BrokenProcessPool`, without telling which one the dead worker was
-    running. Those tasks then run again each in a process of its own
-    (:func:`_alone`), where a death can only be the task's own, and the sweep goes
-    on in a new pool.
-    """
+    """Yield one row per task as it finishes, on ``engine``; each within its ``time_limit``."""
     function = run_task  # looked up now, so that a replacement (tests) reaches the workers
-    remaining = iter(tasks)
-    exhausted = False
-    while not exhausted:
-        broken: list[Task] = []
-        pool = ProcessPoolExecutor(max_workers=jobs)
-        finished = False
-        try:
-            in_flight: dict[Future, Task] = {}
-            while True:
-                while not broken and not exhausted and len(in_flight) < 4 * jobs:
-                    task = next(remaining, None)
-                    if task is None:
-                        exhausted = True
-                    else:
-                        try:
-                            in_flight[pool.submit(function, task)] = task
-                        except BrokenProcessPool:
-                            broken.append(task)
-                if not in_flight:
-                    break
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                for future in done:
-                    task = in_flight.pop(future)
-                    if isinstance(future.exception(), BrokenProcessPool):
-                        broken.append(task)  # submit no more: the others will fail too
-                    else:
-                        yield future.result()
-            finished = True
-        finally:  # stopped early (a folder that fails, Ctrl-C): the running tasks end alone
-            pool.shutdown(wait=finished, cancel_futures=True)
-        yield from _alone(broken, jobs, function)
+    if engine == "serial":
+        return (_within_time_limit(function, task) for task in tasks)
+    if engine == "processes":
+        return _processes(tasks, jobs or default_jobs(), function)
+    if engine == "dask":
+        return _dask(tasks, jobs or default_jobs(), scheduler, function)
+    raise ValueError(f"engine: expected one of {ENGINES}, got {engine!r}")
 
 
-def _alone(
-    tasks: Iterable[Task], jobs: int, function: Callable[[Task], dict[str, Any]]
-) -> Iterator[dict[str, Any]]:
-    """Run each task in a new process of its own, ``jobs`` at a time.
+# ---------------------------------------------------------------------- serial
 
-    These tasks were in flight when a pool's worker died. A task whose own process
-    dies as well (the culprit has now killed its worker twice) becomes a failed row
-    saying how the process died, instead of being tried again and again.
+
+class _RunTimedOut(BaseException):
+    """Raised into a serial run by its timer (a BaseException: a run's own ``except
+    Exception`` does not take it for the run's failure)."""
+
+
+def _alarm(signum: int, frame: object) -> None:
+    raise _RunTimedOut()
+
+
+def _within_time_limit(function: Function, task: Task) -> dict[str, Any]:
+    """Run ``task`` in this process, interrupted by SIGALRM at its time limit.
+
+    The timer needs the main thread (Python runs signal handlers there); elsewhere the
+    run has no limit, with a warning.
     """
-    context = multiprocessing.get_context()
-    waiting = deque(tasks)
-    running: dict[Connection, tuple[Task, multiprocessing.process.BaseProcess]] = {}
+    limit = task.time_limit
+    if limit is None or not math.isfinite(limit):
+        return function(task)
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "setitimer"
+    ):
+        warnings.warn(
+            "the serial engine limits a run's time only in the main thread (SIGALRM): this "
+            "run has no time limit; use the processes engine for one",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return function(task)
+    previous = signal.signal(signal.SIGALRM, _alarm)
     try:
-        while waiting or running:
-            while waiting and len(running) < jobs:
-                task = waiting.popleft()
-                receiver, sender = context.Pipe(duplex=False)
-                process = context.Process(
-                    target=_run_and_send, args=(function, task, sender), daemon=True
-                )
-                process.start()
-                sender.close()  # the child holds the only writer: its death reads as EOF
-                running[receiver] = (task, process)
-            for receiver in wait_for_connections(list(running)):
-                task, process = running.pop(receiver)
-                try:
-                    row = receiver.recv()
-                except EOFError:  # the process died before it sent its row
-                    row = None
-                receiver.close()
-                process.join()
-                yield row if row is not None else _failed(_row(task), _death(process.exitcode))
+        signal.setitimer(signal.ITIMER_REAL, min(limit, 1e9))  # (a timer's range: 30 years)
+        try:
+            return function(task)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except _RunTimedOut:
+        return _timed_out(task, "it was interrupted in this process (serial engine)")
     finally:
-        for receiver, (_, process) in running.items():  # the consumer stopped early
-            process.kill()
-            process.join()
-            receiver.close()
+        signal.signal(signal.SIGALRM, previous)
 
 
-def _run_and_send(
-    function: Callable[[Task], dict[str, Any]], task: Task, sender: Connection
-) -> None:
-    sender.send(function(task))
-    sender.close()
+# ---------------------------------------------------------------------- processes
 
 
-def _death(exitcode: int | None) -> str:
-    """What a failed row says of a task whose own process died (see :func:`_alone`)."""
+WORKER_START_SECONDS = 120.0
+"""How long a new worker process may take to be ready (it imports the package: about 2 s)."""
+READY = "ready"
+"""What a worker process sends once it is ready for tasks."""
+STARTS_KILLED = 3
+"""New worker processes killed before they were ready, in a row, that stop a sweep."""
+
+
+@dataclass
+class _Worker:
+    """A worker process and the pipe its tasks and rows go through, one task at a time."""
+
+    process: BaseProcess
+    connection: Connection
+    ready: bool = False
+    task: Task | None = None
+    since: float = dataclasses.field(default_factory=time.monotonic)
+    """When it was started, then when it was handed its task (``time.monotonic``)."""
+
+    def deadline(self) -> float:
+        """When it must be ready, or done with its task."""
+        if not self.ready:
+            return self.since + WORKER_START_SECONDS
+        limit = None if self.task is None else self.task.time_limit
+        return math.inf if limit is None else self.since + limit
+
+    def end(self) -> None:
+        """Kill the process (SIGKILL: it ends even if stopped or hung) and wait for it (not
+        for ever: a process stuck in the kernel, on a dead network disk say, is left)."""
+        self.process.kill()
+        self.process.join(timeout=10)
+        self.connection.close()
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT in this process for a moment (in the main thread; elsewhere nothing).
+
+    A process started meanwhile ignores it from its first instruction (an ignored signal
+    stays ignored through ``exec``, and Python leaves it so): a Ctrl-C, which a terminal
+    sends to the whole process group, then reaches only the sweep's process, which stops
+    its workers. A Ctrl-C in that moment (the milliseconds of a ``fork`` and ``exec``) is
+    lost.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _start_worker(function: Function) -> _Worker:
+    """A new worker process, spawned: its parent is this process, and it shares nothing
+    with it but the pipe of its tasks."""
+    context = multiprocessing.get_context("spawn")
+    mine, theirs = context.Pipe()
+    process = context.Process(
+        target=_work, args=(function, theirs), name="caseload-sweep-worker", daemon=True
+    )
+    with _sigint_ignored():
+        process.start()
+    theirs.close()  # the worker holds the only other end: its death reads as EOF here
+    return _Worker(process, mine)
+
+
+def _work(function: Function, connection: Connection) -> None:
+    """A worker process: run the tasks that come through ``connection``, one at a time,
+    until it is closed."""
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # (already, where it was started ignoring it)
+    connection.send(READY)
+    while True:
+        try:
+            task = connection.recv()
+        except (EOFError, OSError):  # the sweep closed the pipe, or its process ended
+            return
+        try:
+            row = function(task)
+        except Exception as exc:  # run_task records its failures; another function may not
+            row = _failed(_row(task), _raised(exc))
+        try:
+            connection.send(row)
+        except OSError:  # the sweep's process ended meanwhile
+            return
+
+
+def _die_with_parent() -> None:
+    """Have Linux SIGKILL this process when the one that started it ends
+    (``prctl(PR_SET_PDEATHSIG)``; strictly, when the thread that started it does); nothing
+    elsewhere. Should the parent have ended already, the pipe from it has too."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+
+
+def _processes(tasks: Iterable[Task], jobs: int, function: Function) -> Iterator[dict[str, Any]]:
+    """Run tasks on ``jobs`` worker processes, each with one task at a time.
+
+    Because a worker holds one task, what happens to it is that task's: a worker that
+    dies has its task run again in a new worker, and a second death makes it a failed
+    row; a worker past its task's time limit, counted from when it was handed the task
+    (once ready), is killed, the task a failed row. Whatever stops the sweep (the end, an
+    error, Ctrl-C), every worker is killed before this generator returns.
+
+    Raises
+    ------
+    OSError
+        If a new worker process exits before it is ready (it cannot import what it is to
+        run), is killed before it is ready ``STARTS_KILLED`` times in a row, or is not ready
+        in ``WORKER_START_SECONDS``: workers cannot be had, and the sweep cannot go on.
+    """
+    remaining = iter(tasks)
+    again: deque[Task] = deque()  # taken out, waiting for a worker; or their worker died once
+    died_once: set[tuple[int, int]] = set()
+    starts_killed = 0  # new workers killed (by a signal) before they were ready, in a row
+    idle: list[_Worker] = []
+    running: dict[Connection, _Worker] = {}  # starting, or busy with a task
+    try:
+        while True:
+            while len(running) < jobs:
+                if not idle:  # start a worker, if a task waits that no starting one will take
+                    starting = sum(not worker.ready for worker in running.values())
+                    while len(again) <= starting and (task := next(remaining, None)):
+                        again.append(task)
+                    if len(again) <= starting:
+                        break
+                    worker = _start_worker(function)
+                    running[worker.connection] = worker
+                    continue
+                task = again.popleft() if again else next(remaining, None)
+                if task is None:
+                    break
+                worker = idle.pop()
+                try:
+                    worker.connection.send(task)
+                except OSError:  # it died while idle (killed from outside)
+                    worker.end()
+                    again.appendleft(task)
+                    continue
+                worker.task, worker.since = task, time.monotonic()
+                running[worker.connection] = worker
+            if not running:
+                break
+            deadline = min(worker.deadline() for worker in running.values())
+            timeout = None if deadline == math.inf else max(0.0, deadline - time.monotonic())
+            for connection in wait_for_connections(list(running), timeout):
+                worker = running.pop(connection)
+                try:
+                    message = connection.recv()
+                except (EOFError, OSError):  # its process died
+                    worker.end()
+                    if not worker.ready:  # killed as it started (out of memory)? try again
+                        starts_killed += 1
+                        exitcode = worker.process.exitcode
+                        if exitcode is None or exitcode >= 0 or starts_killed >= STARTS_KILLED:
+                            raise OSError(_not_started(exitcode)) from None
+                        continue
+                    task = worker.task
+                    if (task.point, task.replication) in died_once:
+                        yield _failed(_row(task), _death(worker.process.exitcode))
+                    else:
+                        died_once.add((task.point, task.replication))
+                        again.append(task)
+                    continue
+                if worker.ready:
+                    worker.task = None
+                    idle.append(worker)
+                    yield message  # the task's row
+                else:  # message == READY
+                    worker.ready = True
+                    starts_killed = 0
+                    idle.append(worker)
+            now = time.monotonic()
+            for connection, worker in list(running.items()):
+                if now >= worker.deadline():
+                    del running[connection]
+                    worker.end()
+                    if not worker.ready:
+                        raise OSError(
+                            f"a worker process was not ready {WORKER_START_SECONDS:g} s after it "
+                            "started"
+                        )
+                    yield _timed_out(worker.task, "its worker process was killed")
+    finally:
+        for worker in [*running.values(), *idle]:
+            worker.end()
+
+
+def _how(exitcode: int | None) -> str:
+    """How a process ended, from its exit code."""
     if exitcode is not None and exitcode < 0:
         try:
             how = f"killed by {signal.Signals(-exitcode).name}"
@@ -198,37 +392,201 @@ def _death(exitcode: int | None) -> str:
             how = f"killed by signal {-exitcode}"
         if exitcode == -signal.SIGKILL:
             how += " (out of memory, or killed)"
-    elif exitcode:
-        how = f"exited with status {exitcode}"
-    else:
-        how = "exited without a result"
+        return how
+    if exitcode:
+        return f"exited with status {exitcode}"
+    return "exited without a result"
+
+
+def _not_started(exitcode: int | None) -> str:
+    """Why the sweep stops when new worker processes end before they are ready."""
+    message = f"a worker process ended before it was ready: {_how(exitcode)}"
+    if exitcode is not None and exitcode < 0:
+        message = f"{STARTS_KILLED} worker processes in a row ended before they were ready: "
+        message += f"{_how(exitcode)}"
+    if exitcode == 1:  # a Python error, printed above
+        message += (
+            " (its error is above; a script that runs a sweep on processes must be importable "
+            "by its workers: the sweep under if __name__ == '__main__', the script in a file)"
+        )
+    return message
+
+
+def _death(exitcode: int | None) -> str:
+    """What a failed row says of a task whose worker process died twice running it."""
     return (
-        f"the worker process died running it: {how}; it ran alone, after a worker had died "
-        "with it in flight"
+        f"the worker process died running it, twice (each time in a new process): {_how(exitcode)}"
     )
 
 
-def _dask(tasks: Iterable[Task], jobs: int, scheduler: str | None) -> Iterator[dict[str, Any]]:
+# ---------------------------------------------------------------------- dask
+
+
+def dask_setup(worker: Any) -> None:
+    """Dask's preload hook, run in each worker process of the local cluster a sweep
+    starts (``preload=["sim.experiments.engines"]``).
+
+    Ignore SIGINT, which a Ctrl-C sends to the whole process group (the sweep's process
+    stops the cluster itself), and have Linux SIGKILL the worker when the sweep's process
+    ends. Dask's own watch, a thread that exits the worker when a pipe from its parent
+    closes, cannot run in a worker that is stopped or stuck in native code; the signal
+    reaches it there too. (The worker's parent is the thread of the sweep's process that
+    started it, which Dask keeps until the worker has ended.)
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+
+
+def _ready_for_runs() -> None:
+    """Run by every worker of a cluster given by ``--scheduler``, present or to come, before
+    its first task: to unpickle it, the worker imports this module, and so the package
+    (about 2 s), which would otherwise count against its first run's time limit."""
+
+
+def _dask(
+    tasks: Iterable[Task], jobs: int, scheduler: str | None, function: Function
+) -> Iterator[dict[str, Any]]:
     try:
-        from dask.distributed import Client, LocalCluster, as_completed
-        from distributed import KilledWorker
+        from dask.distributed import Client, LocalCluster
     except ImportError:  # pragma: no cover - depends on the extra
         raise ScenarioError(
             "--engine dask", None, "dask is not installed: pip install 'caseload-sim[dask]'"
         ) from None
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=jobs,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        )
-    client = Client(scheduler or cluster)
+    cluster = client = None
+    finished = False
+    try:
+        if scheduler is None:
+            cluster = LocalCluster(
+                n_workers=jobs,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                # No dashboard, and the scheduler's HTTP server (health, metrics) on a free
+                # port, not on 8787, which another cluster may hold (Dask then warns).
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                preload=[__name__],
+                # What happens to the runs (a worker killed, restarted) is in the rows;
+                # Dask's own account of it would only interleave with the sweep's lines.
+                silence_logs=logging.CRITICAL,
+            )
+        client = Client(scheduler or cluster)
+        if cluster is None:  # (a local cluster's workers import this module as a preload)
+            client.register_worker_callbacks(setup=_ready_for_runs)
+        yield from _DaskRuns(client, cluster, function).rows(tasks)
+        finished = True
+    finally:
+        if cluster is not None and not finished:  # stopped early: no run is waited for
+            for nanny in list(cluster.workers.values()):
+                with contextlib.suppress(Exception):
+                    os.kill(nanny.pid, signal.SIGKILL)
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
 
-    def result(future: Any) -> dict[str, Any]:
-        task = in_flight.pop(future)
+
+class _DaskRuns:
+    """Tasks on a Dask cluster, at most one per worker thread in flight, each within its
+    time limit.
+
+    With no more tasks in flight than the cluster has threads, the scheduler hands each
+    one to a free thread, so a task's run starts when the scheduler first lists it as
+    processing on a worker; its time limit is counted from then (and again from its new
+    worker if its first one died). Every ``DASK_POLL_SECONDS`` the engine asks which
+    tasks are processing where. A task past its limit is cancelled, then its worker's
+    process is killed (a local cluster's: the nanny starts another) or restarted by its
+    nanny (another cluster's; a worker without a nanny cannot be stopped from here).
+    """
+
+    def __init__(self, client: Any, cluster: Any, function: Function) -> None:
+        self.client = client
+        self.cluster = cluster
+        self.function = function
+        self.started: dict[str, tuple[str, float]] = {}
+        """Key -> (the worker it was last seen processing on, since when)."""
+        self.threads = 1
+        self.polled = -math.inf
+
+    def rows(self, tasks: Iterable[Task]) -> Iterator[dict[str, Any]]:
+        from dask.distributed import wait
+
+        remaining = iter(tasks)
+        exhausted = False
+        in_flight: dict[Any, Task] = {}
+        self.poll(in_flight)
+        while True:
+            while not exhausted and len(in_flight) < self.threads:
+                task = next(remaining, None)
+                if task is None:
+                    exhausted = True
+                else:
+                    in_flight[self.client.submit(self.function, task, pure=False)] = task
+            if not in_flight:
+                return
+            try:
+                done, _ = wait(
+                    list(in_flight), timeout=DASK_POLL_SECONDS, return_when="FIRST_COMPLETED"
+                )
+            except TimeoutError:
+                done = set()
+            for future in done:
+                yield self.row(future, in_flight.pop(future))
+            if time.monotonic() - self.polled >= DASK_POLL_SECONDS:
+                self.poll(in_flight)
+                now = time.monotonic()
+                for future, task in list(in_flight.items()):
+                    worker, since = self.started.get(future.key, (None, math.inf))
+                    if task.time_limit is not None and now - since >= task.time_limit:
+                        del in_flight[future]
+                        yield _timed_out(task, self.stop(future, worker))
+
+    def poll(self, in_flight: dict[Any, Task]) -> None:
+        """Learn the cluster's threads and where each task in flight is processing."""
+        self.threads = max(1, sum(self.client.nthreads().values()))
+        now = time.monotonic()
+        processing = {
+            key: worker for worker, keys in self.client.processing().items() for key in keys
+        }
+        keys = {future.key for future in in_flight}
+        self.started = {
+            key: self.started[key]
+            if key in self.started and self.started[key][0] == worker
+            else (worker, now)
+            for key, worker in processing.items()
+            if key in keys
+        }
+        self.polled = now
+
+    def stop(self, future: Any, worker: str) -> str:
+        """Cancel a task past its time limit and stop its run: how, for its row."""
+        future.cancel()
+        deadline = time.monotonic() + 10
+        while future.key in self.client.processing([worker]).get(worker, ()):  # not yet
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        if self.cluster is not None:
+            for nanny in list(self.cluster.workers.values()):
+                if nanny.worker_address == worker and nanny.pid:
+                    with contextlib.suppress(OSError):
+                        os.kill(nanny.pid, signal.SIGKILL)
+                    return f"its Dask worker's process was killed ({worker}) and started again"
+            return f"its Dask worker ({worker}) had already gone"
+        try:
+            self.client.restart_workers([worker], raise_for_error=True)
+        except Exception as exc:  # no nanny, or it did not answer
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            return (
+                f"its Dask worker ({worker}) could not be restarted ({reason}) and may still "
+                "be running it"
+            )
+        return f"its Dask worker ({worker}) was restarted by its nanny"
+
+    def row(self, future: Any, task: Task) -> dict[str, Any]:
+        from distributed import KilledWorker
+
+        self.started.pop(future.key, None)
         try:
             return future.result()
         except KilledWorker as exc:  # the scheduler gave up after its allowed failures
@@ -241,19 +599,3 @@ def _dask(tasks: Iterable[Task], jobs: int, scheduler: str | None) -> Iterator[d
                 f"distributed.scheduler.allowed-failures{last})"
             )
             return _failed(_row(task), message)
-
-    try:
-        queue = as_completed()
-        in_flight: dict[Any, Task] = {}
-        for task in tasks:
-            future = client.submit(run_task, task, pure=False)
-            in_flight[future] = task
-            queue.add(future)
-            if len(in_flight) >= 4 * jobs:
-                yield result(next(queue))
-        for future in queue:
-            yield result(future)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()

@@ -5,7 +5,8 @@ Layout::
     DIR/manifest.json        the sweep file, the base scenario and its hash, the package
                              version, the seed, the replications and the design
     DIR/shards/part-*.parquet  result rows, one per (point, replication)
-    DIR/.lock                held (POSIX ``flock``) by the sweep writing into the folder
+    DIR/.lock                held (POSIX ``flock``) by the sweep writing into the folder,
+                             which records in it who it is: pid, command line, host, since
 
 Rows are buffered and written as a shard every ``shard_rows`` rows or
 ``shard_seconds`` seconds, whichever comes first: to a temporary file, then
@@ -21,7 +22,12 @@ left by a crash are removed when the sweep resumes. A shard that cannot be read
 :func:`load_results` with a one-line error naming it; nothing is set aside or
 deleted without the user: moving the file out of ``shards/`` and resuming runs
 its rows again. A second sweep into a folder that a running sweep holds is refused
-with one line; the lock goes with the process that held it, however it ended.
+with one line naming that sweep's process and command line; the lock goes with the
+process that held it, however it ended. Should processes it started outlive it and
+hold the lock (a fork that inherited it), the next sweep finds the recorded owner gone,
+says so, and takes the folder over. ``retry_failed`` rewrites each shard holding failed
+rows without them (atomically, in place), so that their runs run again and the folder
+keeps one row per (point, replication).
 """
 
 from __future__ import annotations
@@ -30,9 +36,13 @@ import contextlib
 import hashlib
 import json
 import os
+import shlex
+import socket
+import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -43,9 +53,10 @@ import pyarrow
 from ..core.summary import FIGURES
 from ..errors import ScenarioError
 from .design import SweepPlan
-from .intervals import confidence_interval
+from .intervals import confidence_interval, natural_range
 
 __all__ = [
+    "LockOwner",
     "ResultStore",
     "ResultsWriteError",
     "load_manifest",
@@ -150,39 +161,192 @@ def _leftovers(folder: Path) -> list[Path]:
     return [path for pattern in LEFTOVERS for path in folder.glob(pattern)]
 
 
-def _lock(folder: Path) -> BinaryIO | None:
+@dataclass(frozen=True)
+class LockOwner:
+    """The process holding a results folder's lock, as it recorded itself in ``DIR/.lock``."""
+
+    pid: int
+    host: str
+    command: str
+    """Its command line, as ``ps`` shows it."""
+    since: str
+    """When it took the lock (local time, ISO 8601)."""
+    started: int | None = None
+    """When the process started, in clock ticks since boot (Linux): tells the owner from a
+    later process given the same pid."""
+
+    @classmethod
+    def this_process(cls) -> LockOwner:
+        return cls(
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            command=shlex.join(getattr(sys, "orig_argv", sys.argv)),
+            since=datetime.now().isoformat(timespec="seconds"),
+            started=_process_started(os.getpid()),
+        )
+
+    @classmethod
+    def read(cls, handle: BinaryIO) -> LockOwner | None:
+        """The owner recorded in an open lock file (``None``: none, or not readable)."""
+        try:
+            handle.seek(0)
+            return cls(**json.loads(handle.read().decode("utf-8")))
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def write(self, handle: BinaryIO) -> None:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps(asdict(self)).encode("utf-8"))
+        handle.flush()
+
+    def describe(self) -> str:
+        command = " ".join(self.command.split())  # one line, whatever the arguments hold
+        command = command if len(command) <= 500 else command[:497] + "..."
+        where = "" if self.host == socket.gethostname() else f" on {self.host}"
+        return f"process {self.pid}{where} ({command}), since {self.since}"
+
+    def exists(self) -> bool | None:
+        """Whether the owner is still running (``None``: on another machine, cannot tell)."""
+        if self.host != socket.gethostname():
+            return None
+        try:
+            started = _process_started(self.pid)
+        except ProcessLookupError:
+            return False
+        if started is None:  # no /proc: a process of that pid will do
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                return False
+            except PermissionError:
+                return True
+            return True
+        return self.started is None or started == self.started
+
+
+def _process_started(pid: int) -> int | None:
+    """When process ``pid`` started, in clock ticks since boot, from ``/proc`` (``None``
+    where there is no ``/proc``).
+
+    Raises
+    ------
+    ProcessLookupError
+        If there is no such process, or it has ended and waits to be reaped (a zombie).
+    """
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        if Path("/proc/self/stat").exists():
+            raise ProcessLookupError(pid) from None
+        return None
+    except OSError:
+        return None
+    fields = text.rpartition(")")[2].split()  # after the command name, which may hold spaces
+    if fields[0] == "Z":
+        raise ProcessLookupError(pid)
+    return int(fields[19])  # field 22 of proc_pid_stat(5): starttime
+
+
+@contextlib.contextmanager
+def _folder_guard(folder: Path) -> Iterator[None]:
+    """Hold the folder itself locked while its lock is taken (milliseconds), so that two
+    sweeps starting at once cannot both take over a lock left behind; nothing where a
+    folder cannot be locked."""
+    import fcntl
+
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        yield
+        return
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise ScenarioError(
+                        str(folder),
+                        None,
+                        "cannot lock the results folder: another process keeps the folder "
+                        "itself locked",
+                    ) from None
+                time.sleep(0.01)
+            except OSError:  # a file system without locks
+                break
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def _lock(folder: Path) -> tuple[BinaryIO | None, str | None]:
     """Lock ``folder`` for one sweep: the open lock file, held until it is closed or the
-    process ends. ``None`` where locks are not to be had (Windows, some network file
-    systems): the folder is then not guarded against a second sweep.
+    process ends, with this process recorded in it; and, if the lock was taken over from a
+    sweep that no longer exists, a line saying so. ``None`` where locks are not to be had
+    (Windows, some network file systems): the folder is then not guarded against a second
+    sweep.
 
     Raises
     ------
     ScenarioError
-        If another sweep holds the folder.
+        If another sweep holds the folder (naming its process and command line).
     """
     try:
         import fcntl
     except ImportError:  # not POSIX
-        return None
+        return None, None
+    taken_over = None
+    with _folder_guard(folder):
+        handle = _open_lock(folder)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = LockOwner.read(handle)
+            handle.close()
+            if owner is None or owner.exists() is not False:
+                raise ScenarioError(str(folder), None, _refusal(owner)) from None
+            # Its owner is gone, yet the lock is held: by processes it started that inherited
+            # it. They write nothing here; a new lock file leaves them the old one.
+            _remove([folder / LOCK])
+            handle = _open_lock(folder)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.close()
+                raise ScenarioError(str(folder), None, _refusal(None)) from None
+            taken_over = (
+                f"{owner.describe()}, which locked this folder, no longer exists, but processes "
+                "it left behind still hold its lock: taking the folder over"
+            )
+        except OSError:  # a file system without locks
+            handle.close()
+            return None, None
+        LockOwner.this_process().write(handle)
+    return handle, taken_over
+
+
+def _open_lock(folder: Path) -> BinaryIO:
     try:
-        handle = open(folder / LOCK, "ab")  # noqa: SIM115 (held for the sweep's lifetime)
+        return open(folder / LOCK, "a+b")  # held for the sweep's lifetime
     except OSError as exc:
         raise ScenarioError(
             str(folder), None, f"cannot lock the results folder: {exc.strerror or exc}"
         ) from None
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise ScenarioError(
-            str(folder),
-            None,
-            "another sweep is writing into this folder: wait for it to end, or use a new folder",
-        ) from None
-    except OSError:  # a file system without locks
-        handle.close()
-        return None
-    return handle
+
+
+def _refusal(owner: LockOwner | None) -> str:
+    if owner is None:
+        return (
+            f"another process holds this folder's lock ({LOCK}, recording no owner): wait for "
+            "it to end, or use a new folder"
+        )
+    return (
+        f"another sweep is writing into this folder: {owner.describe()}: wait for it to end, "
+        "or use a new folder"
+    )
 
 
 def _remove(paths: Iterable[Path]) -> None:
@@ -222,8 +386,14 @@ class ResultStore:
         The loaded sweep.
     resume
         Continue a sweep in ``folder`` instead of starting one.
+    retry_failed
+        With ``resume``: remove the failed rows from the folder (see :meth:`_drop_failed`),
+        so that their runs are missing and run again; ``retried`` counts them.
     shard_rows, shard_seconds
         Write a shard when this many rows wait, or this long after the last one.
+
+    ``written`` counts the rows this store wrote; ``taken_over`` says, when the folder's
+    lock was left behind by a sweep that no longer exists, who that was.
     """
 
     def __init__(
@@ -232,6 +402,7 @@ class ResultStore:
         plan: SweepPlan,
         *,
         resume: bool = False,
+        retry_failed: bool = False,
         shard_rows: int = 100,
         shard_seconds: float = 30.0,
     ) -> None:
@@ -239,12 +410,16 @@ class ResultStore:
         self.shards = self.folder / "shards"
         self.shard_rows = max(1, shard_rows)
         self.shard_seconds = shard_seconds
+        self.written = 0
+        self.retried = 0
         self._buffer: list[dict[str, Any]] = []
         self._last_flush = time.monotonic()
         created = self._make_folder()
-        self._lock = _lock(self.folder)
+        self._lock, self.taken_over = _lock(self.folder)
         try:
             self._begin(plan, resume)
+            if retry_failed:
+                self.retried = self._drop_failed()
         except BaseException:
             self.close()
             if created:  # write nothing: not even an empty folder
@@ -301,6 +476,32 @@ class ResultStore:
             raise ResultsWriteError(exc.errno, exc.strerror, str(self.shards)) from exc
         _remove(_leftovers(self.folder))  # a results folder serves one sweep at a time
 
+    def _drop_failed(self) -> int:
+        """Remove the failed rows from the shards, returning how many there were.
+
+        Each shard holding some is rewritten without them through a temporary file renamed
+        over it (or removed if it held nothing else): a crash leaves it whole, before or
+        after. Their runs are then missing from the folder, and run again.
+        """
+        dropped = 0
+        for shard in self._shard_files():
+            status = _read_shard(shard, ["point", "replication", "status"]).status
+            failed = int((status != "ok").sum())
+            if not failed:
+                continue
+            table = _read_shard(shard)
+            kept = table[(table.status == "ok").to_numpy()]
+            if kept.empty:
+                try:
+                    shard.unlink()
+                except OSError as exc:
+                    raise ResultsWriteError(exc.errno, exc.strerror, str(shard)) from exc
+                _sync_folder(self.shards)
+            else:
+                _write_atomic(shard, lambda handle, kept=kept: kept.to_parquet(handle, index=False))
+            dropped += failed
+        return dropped
+
     def close(self) -> None:
         """Let go of the folder's lock (rows still buffered are not written: see ``flush``)."""
         if self._lock is not None:
@@ -328,6 +529,7 @@ class ResultStore:
         table = _as_table(self._buffer)
         name = f"part-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
         _write_atomic(self.shards / name, lambda handle: table.to_parquet(handle, index=False))
+        self.written += len(self._buffer)
         self._buffer = []
         self._last_flush = time.monotonic()
 
@@ -418,7 +620,9 @@ def summarise_results(
         ok = runs[runs.status == "ok"]
         keys = {"point": point, **{f: runs[f].iloc[0] for f in factors}}
         for outcome in outcomes:
-            mean, low, high = confidence_interval(ok[outcome].tolist(), level)
+            mean, low, high = confidence_interval(
+                ok[outcome].tolist(), level, natural_range(outcome)
+            )
             rows.append(
                 {
                     **keys,

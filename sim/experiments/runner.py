@@ -10,6 +10,7 @@ This is the Python API the command line and the notebooks share::
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -17,10 +18,13 @@ import pandas as pd
 
 from ..core import guards
 from ..core.model import CaseloadModel, ReplicationOutput
+from ..core.region import Region
 from ..core.summary import CASE_TYPE_FIGURES, FIGURES, ReplicationSummary
 from ..core.work import TriageRule
 from ..scenario import Scenario, load_scenario
 from .intervals import summarise
+from .presentation import display_summary
+from .progress import Progress
 
 __all__ = ["RunResult", "run", "run_replication"]
 
@@ -44,9 +48,13 @@ def run_replication(
 
     A run whose cases waiting or open pass ``max_in_system`` stops with
     :class:`~sim.core.guards.RunawayError`, which reports the growth (``None``: no limit).
+    A scenario with ``offices`` runs as a region (:class:`~sim.core.region.Region`): the
+    summary is the whole region's, ``by_office`` has a row per office.
     """
-    model = CaseloadModel(
-        _as_scenario(scenario),
+    scenario = _as_scenario(scenario)
+    build = Region if scenario.offices else CaseloadModel  # several offices, or one
+    model = build(
+        scenario,
         replication=replication,
         seed=seed,
         timeseries=timeseries,
@@ -78,6 +86,9 @@ class RunResult:
     by_case_type
         One row per replication and case type: the figures of
         :data:`~sim.core.summary.CASE_TYPE_FIGURES`.
+    by_office
+        A region's offices: one row per replication and office (``office``, ``replication``,
+        then every figure); ``None`` for a single office.
     """
 
     scenario: Scenario
@@ -87,9 +98,14 @@ class RunResult:
     timeseries: pd.DataFrame | None = None
     records: pd.DataFrame | None = None
     by_case_type: pd.DataFrame | None = None
+    by_office: pd.DataFrame | None = None
 
     def summary(self, level: float = 0.95) -> pd.DataFrame:
-        """Mean, ``level`` confidence interval, sd and n of every figure, with labels and units."""
+        """Mean, ``level`` confidence interval, sd and n of every figure, with labels and units.
+
+        Each interval stays within its figure's natural range
+        (:func:`sim.experiments.intervals.natural_range`).
+        """
         table = summarise(self.replications, list(FIGURES), level)
         table.insert(0, "label", [FIGURES[f]["label"] for f in table.index])
         table.insert(1, "unit", [FIGURES[f]["unit"] for f in table.index])
@@ -99,13 +115,65 @@ class RunResult:
     def summary_by_case_type(self, level: float = 0.95) -> pd.DataFrame:
         """:meth:`summary` of each figure of :data:`~sim.core.summary.CASE_TYPE_FIGURES`, per
         case type: one row per (case type, figure)."""
-        tables = []
-        for case_type, rows in self.by_case_type.groupby("case_type", sort=False):
-            table = summarise(rows, list(CASE_TYPE_FIGURES), level)
-            table.insert(0, "case_type", case_type)
-            table.insert(1, "label", [FIGURES[f]["label"] for f in table.index])
-            tables.append(table)
-        return pd.concat(tables)
+        return _grouped_summary(self.by_case_type, "case_type", list(CASE_TYPE_FIGURES), level)
+
+    def summary_by_office(self, level: float = 0.95) -> pd.DataFrame:
+        """:meth:`summary` of every figure for each office of a region: one row per (office,
+        figure)."""
+        if self.by_office is None:
+            raise ValueError(f"{self.scenario.name}: not a region (no offices)")
+        return _grouped_summary(self.by_office, "office", list(FIGURES), level)
+
+    def __repr__(self) -> str:
+        n = len(self.replications)
+        scenario = self.scenario
+        return (
+            f"<RunResult {scenario.name!r}: {n} replication{'s' if n != 1 else ''}, seed "
+            f"{self.seed}, figures over days {scenario.warmup_days:g}-{scenario.horizon_days:g}; "
+            ".summary() for the table>"
+        )
+
+    def _repr_html_(self) -> str:
+        """The summary as a table by section (what a notebook shows for a bare ``result``)."""
+        n = len(self.replications)
+        scenario = self.scenario
+        caption = (
+            f"Scenario {scenario.name!r}: {n} replication{'s' if n != 1 else ''}, seed "
+            f"{self.seed}; figures over days {scenario.warmup_days:g} to "
+            f"{scenario.horizon_days:g}, the mean over replications and its 95% confidence "
+            "interval"
+        )
+        table = display_summary(self.summary(), scenario.budget.currency)
+        cell = html.escape
+        lines = [
+            "<table>",
+            f"<caption>{cell(caption)}</caption>",
+            "<thead><tr><th>figure</th><th>mean</th><th>95% CI</th><th>unit</th></tr></thead>",
+            "<tbody>",
+        ]
+        for section, rows in table.groupby("section", sort=False):
+            lines.append(f'<tr><th colspan="4" style="text-align:left">{cell(section)}</th></tr>')
+            for _, row in rows.iterrows():
+                lines.append(
+                    f'<tr><td style="text-align:left">{cell(row["figure"])}</td>'
+                    f"<td>{cell(row['mean'])}</td><td>{cell(row['95% CI'])}</td>"
+                    f"<td>{cell(row['unit'])}</td></tr>"
+                )
+        lines += ["</tbody>", "</table>"]
+        return "\n".join(lines)
+
+
+def _grouped_summary(
+    table: pd.DataFrame, column: str, figures: list[str], level: float
+) -> pd.DataFrame:
+    """The mean and interval of ``figures`` for each value of ``column``, labelled."""
+    tables = []
+    for key, rows in table.groupby(column, sort=False):
+        summary = summarise(rows, figures, level)
+        summary.insert(0, column, key)
+        summary.insert(1, "label", [FIGURES[f]["label"] for f in summary.index])
+        tables.append(summary)
+    return pd.concat(tables)
 
 
 def run(
@@ -117,6 +185,7 @@ def run(
     records: bool = False,
     triage: TriageRule | None = None,
     max_in_system: int | None = guards.MAX_IN_SYSTEM,
+    progress: bool | None = None,
 ) -> RunResult:
     """Run ``replications`` replications of ``scenario`` (defaults from the scenario).
 
@@ -135,30 +204,37 @@ def run(
     max_in_system
         Stop with :class:`~sim.core.guards.RunawayError` once more cases than this are
         waiting or open (an unstable queue); ``None``: no limit.
+    progress
+        Show a progress bar of the replications: by default in a notebook or when standard
+        error is a terminal, never for one replication (:mod:`sim.experiments.progress`).
     """
     scenario = _as_scenario(scenario)
     count = scenario.replications if replications is None else replications
     if count < 1:
         raise ValueError(f"replications: expected at least 1, got {count}")
     seed = scenario.seed if seed is None else seed
-    rows, counts, series, tables, types = [], [], [], [], []
-    for replication in range(count):
-        output = run_replication(
-            scenario,
-            replication,
-            seed,
-            timeseries=timeseries,
-            records=records,
-            triage=triage,
-            max_in_system=max_in_system,
-        )
-        rows.append({"replication": replication, **output.summary.as_dict()})
-        counts.append({"replication": replication, **output.state_counts})
-        types.append(output.by_case_type.assign(replication=replication))
-        if output.timeseries is not None:
-            series.append(output.timeseries.assign(replication=replication))
-        if output.records is not None:
-            tables.append(output.records.assign(replication=replication))
+    rows, counts, series, tables, types, offices = [], [], [], [], [], []
+    shown = count if count > 1 else 0
+    with Progress(shown, desc=scenario.name, unit="replication", enabled=progress) as bar:
+        for replication in bar.over(range(count)):
+            output = run_replication(
+                scenario,
+                replication,
+                seed,
+                timeseries=timeseries,
+                records=records,
+                triage=triage,
+                max_in_system=max_in_system,
+            )
+            rows.append({"replication": replication, **output.summary.as_dict()})
+            counts.append({"replication": replication, **output.state_counts})
+            types.append(output.by_case_type.assign(replication=replication))
+            if output.by_office is not None:
+                offices.append(output.by_office.assign(replication=replication))
+            if output.timeseries is not None:
+                series.append(output.timeseries.assign(replication=replication))
+            if output.records is not None:
+                tables.append(output.records.assign(replication=replication))
     columns = ["replication", *(f.name for f in fields(ReplicationSummary))]
     return RunResult(
         scenario=scenario,
@@ -168,4 +244,13 @@ def run(
         timeseries=pd.concat(series, ignore_index=True) if series else None,
         records=pd.concat(tables, ignore_index=True) if tables else None,
         by_case_type=pd.concat(types, ignore_index=True),
+        by_office=_office_rows(offices),
     )
+
+
+def _office_rows(tables: list[pd.DataFrame]) -> pd.DataFrame | None:
+    """The offices' rows of every replication: ``office``, ``replication``, every figure."""
+    if not tables:
+        return None
+    rows = pd.concat(tables, ignore_index=True)
+    return rows[["office", "replication", *FIGURES]]

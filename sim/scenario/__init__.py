@@ -4,7 +4,7 @@ A scenario is everything a run needs: case types and their arrivals, risk tiers,
 screening, caps and overflow, the workforce and its careers, the policies, the horizon and
 the seed. This package is the model's contract with the outside: the model core reads a
 validated :class:`Scenario` and nothing else. One module per section of a file
-(:mod:`.casetypes`, :mod:`.risk`, :mod:`.workforce`, :mod:`.policies`), the whole in
+(:mod:`.casetypes`, :mod:`.risk`, :mod:`.workforce`, :mod:`.policies`, :mod:`.levers`), the whole in
 :mod:`.schema`, shared types in :mod:`.fields`, reading in :mod:`.loading`, error
 messages in :mod:`.messages`, duration distributions in :mod:`.distributions`.
 """
@@ -18,7 +18,9 @@ from .casetypes import (
     Standard,
     SurgeWindow,
 )
+from .levers import FasterHiring, Levers, Rebalancing, RetentionPay, Wellbeing
 from .loading import apply_overrides, load_scenario, load_yaml, validate_scenario
+from .offices import Office, Sharing, office_scenarios
 from .policies import Gatekeeping, InitialState, Policies, Scandal
 from .risk import Intake, Risk, RiskTier
 from .schema import Scenario, Staffing
@@ -41,17 +43,23 @@ __all__ = [
     "CaseType",
     "ComplexityLevel",
     "Contacts",
+    "FasterHiring",
     "FirstContact",
     "FreezeWindow",
     "Gatekeeping",
     "Hiring",
     "InitialState",
     "Intake",
+    "Levers",
+    "Office",
     "Policies",
+    "Rebalancing",
+    "RetentionPay",
     "Risk",
     "RiskTier",
     "Scandal",
     "Scenario",
+    "Sharing",
     "Staffing",
     "Standard",
     "Strain",
@@ -59,9 +67,11 @@ __all__ = [
     "Support",
     "SurgeWindow",
     "Turnover",
+    "Wellbeing",
     "Workforce",
     "apply_overrides",
     "load_scenario",
     "load_yaml",
+    "office_scenarios",
     "validate_scenario",
 ]

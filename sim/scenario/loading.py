@@ -18,7 +18,8 @@ import yaml
 from pydantic import ValidationError
 
 from ..errors import ScenarioError
-from .messages import as_scenario_error
+from .messages import as_scenario_error, did_you_mean, field_names_at
+from .offices import office_scenarios
 from .schema import Scenario
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "apply_overrides",
     "load_scenario",
     "load_yaml",
+    "override",
     "validate_scenario",
 ]
 
@@ -144,7 +146,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     """
     data = load_yaml(path)
     if overrides:
-        data = _override(data, overrides, str(path))
+        data = override(data, overrides, str(path))
     return validate_scenario(data, str(path))
 
 
@@ -153,45 +155,90 @@ def validate_scenario(data: Any, source: str = "<scenario>") -> Scenario:
     if not isinstance(data, dict):
         kind = "an empty file" if data is None else type(data).__name__
         raise ScenarioError(source, None, f"expected a mapping of scenario fields, got {kind}")
+    if "base" in data and "case_types" not in data:  # the fields of a sweep file
+        raise ScenarioError(
+            source,
+            None,
+            "expected a scenario, got a sweep file (it names a base scenario): run it with "
+            "`caseload sweep FILE --out DIR` (sim.load_sweep in Python)",
+        )
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise as_scenario_error(exc, source, data) from None
+        raise as_scenario_error(exc, source, data, Scenario) from None
     except RecursionError:
         raise ScenarioError(source, None, "structure nested too deeply") from None
+    if scenario.offices is not None:
+        office_scenarios(scenario, source)  # every office's changes make a valid scenario
+    return scenario
 
 
 def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
     """Return a copy of ``scenario`` with ``{"dotted.path": value}`` changes, re-validated."""
-    data = _override(scenario.model_dump(mode="python"), overrides, scenario.name)
+    data = override(scenario.model_dump(mode="python"), overrides, scenario.name)
     return validate_scenario(data, f"{scenario.name} (with overrides)")
 
 
-def _override(data: Any, overrides: Mapping[str, Any], source: str) -> dict[str, Any]:
+def override(data: Any, overrides: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """``data`` with each ``{"dotted.path": value}`` set; list items by index.
+
+    A section the file leaves out (``supervision``, say) is created when the schema has it,
+    so that ``supervision.span=5`` works on a file without supervision; a name the schema
+    does not have is refused with the closest names it does have. The last name of a path
+    is left to validation, which says the same of an unknown field.
+    """
     if not isinstance(data, dict):
         return data
     result = copy.deepcopy(data)
     for dotted, value in overrides.items():
         parts = dotted.split(".")
         node: Any = result
-        for depth, part in enumerate(parts[:-1]):
-            key: Any = int(part) if isinstance(node, list) and part.isdecimal() else part
-            try:
-                node = node[key]
-            except (KeyError, IndexError, TypeError):
-                node = None
-            if not isinstance(node, dict | list):
-                where = ".".join(parts[: depth + 1])
+        for depth, part in enumerate(parts):
+            here = ".".join(parts[:depth]) or "the scenario"
+            last = depth == len(parts) - 1
+            if isinstance(node, list):
+                if not part.isdecimal():
+                    raise ScenarioError(
+                        source, dotted, f"expected an item number of {here}, got {part!r}"
+                    )
+                index = int(part)
+                if index >= len(node):
+                    raise ScenarioError(source, dotted, _out_of_range(here, len(node), index))
+                if last:
+                    node[index] = value
+                else:
+                    node = node[index]
+            elif isinstance(node, dict):
+                if last:
+                    node[part] = value
+                    break
+                if node.get(part) is None:
+                    names = field_names_at(Scenario, _schema_path(parts[:depth]))
+                    if part not in names:
+                        raise ScenarioError(
+                            source,
+                            dotted,
+                            f"no field {part!r} in {here}{did_you_mean(part, names)}",
+                        )
+                    node[part] = {}  # a section the file leaves out
+                node = node[part]
+            else:
                 raise ScenarioError(
-                    source, dotted, f"no such field in the scenario ({where!r} is not a section)"
+                    source,
+                    dotted,
+                    f"{here} is a value ({node!r}), not a section: "
+                    f"set it whole with --set {here}=VALUE",
                 )
-        last: Any = (
-            int(parts[-1]) if isinstance(node, list) and parts[-1].isdecimal() else parts[-1]
-        )
-        if isinstance(node, list) and not (isinstance(last, int) and last < len(node)):
-            where = ".".join(parts[:-1])
-            raise ScenarioError(
-                source, dotted, f"no such item in the scenario ({where!r} is a list of {len(node)})"
-            )
-        node[last] = value
     return result
+
+
+def _schema_path(parts: list[str]) -> list[str | int]:
+    """A path of names and item numbers as the schema walker reads it."""
+    return [int(part) if part.isdecimal() else part for part in parts]
+
+
+def _out_of_range(where: str, size: int, index: int) -> str:
+    if size == 0:
+        return f"{where} has no items, so there is no item {index}"
+    items = "one item, numbered 0" if size == 1 else f"{size} items, numbered 0 to {size - 1}"
+    return f"{where} has {items}: there is no item {index}"

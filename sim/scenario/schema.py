@@ -25,6 +25,8 @@ from .fields import (
     check_keys,
     check_per_tier,
 )
+from .levers import Levers
+from .offices import Office, Sharing, check_offices
 from .policies import InitialState, Policies
 from .risk import Intake, Risk
 from .workforce import (
@@ -69,6 +71,7 @@ class Scenario(BaseModel):
     supervision: Supervision | None = None
     support: Support = Support()
     technology: Technology | None = None
+    levers: Levers = Levers()
     strain: Strain | None = None
     turnover: Turnover = Turnover()
     hiring: Hiring = Hiring()
@@ -76,10 +79,15 @@ class Scenario(BaseModel):
     policies: Policies = Policies()
     triage: Literal["risk_first", "deadline_first", "new_cases_first", "fifo"] = "deadline_first"
     initial_state: InitialState | None = None
+    offices: Annotated[list[Office], Field(min_length=1)] | None = None
+    """A region: the offices, each the rest of the scenario with its own changes."""
+    sharing: Sharing | None = None
+    """Case sharing between the offices of a region."""
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
         self._check_staffing()
+        check_offices(self)
         if self.warmup_days >= self.horizon_days:
             raise FieldIssue(
                 ("warmup_days",),

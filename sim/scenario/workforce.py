@@ -99,11 +99,13 @@ class Support(BaseModel):
 class Technology(BaseModel):
     """A lever that buys hours: technology or administrative support that cuts the
     non-case share of every caseworker's hours by the share ``non_case_cut``, at
-    ``cost_per_worker_year`` for each caseworker position."""
+    ``cost_per_worker_year`` for each caseworker position. Bought in part (``level`` below
+    1), the cut and the cost scale with the level."""
 
     model_config = STRICT
     non_case_cut: Probability
     cost_per_worker_year: NonNegativeFloat = 0.0
+    level: Probability = 1.0
 
 
 class Strain(BaseModel):
@@ -231,6 +233,9 @@ class Budget(BaseModel):
     training_cost: NonNegativeFloat = 0.0
     agency_cost: NonNegativeFloat = 0.0
     """Yearly cost of an agency caseworker covering a vacancy."""
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
+    """The ISO 4217 code of every amount (``USD``, ``GBP``, ``EUR``): how money is labelled
+    in tables, plots and reports. A label only: nothing is converted."""
 
     @model_validator(mode="after")
     def _mix(self) -> Budget:
