@@ -98,3 +98,24 @@ def test_the_tables_go_between_the_markers_and_the_prose_stays(tiny, sensitivity
     sensitivity.figure([result], tmp_path / "figure.png")
     assert (tmp_path / "figure.png").stat().st_size > 10_000
 
+
+def test_the_sensitivity_doc_holds_every_calibrated_scenario(sensitivity):
+    """docs/sensitivity.md is filled (not the placeholder), from the shipped sweep files as they
+    are: every scenario's section has its design's size and every swept assumption, and the
+    prose names each scenario."""
+    text = (ROOT / "docs" / "sensitivity.md").read_text(encoding="utf-8")
+    assert "Placeholder" not in text
+    tables = text.split(sensitivity.BEGIN)[1].split(sensitivity.END)[0]
+    prose = text.replace(tables, "")
+    sections = re.split(r"^### ", tables, flags=re.M)[1:]
+    assert [s.split("`")[1] for s in sections] == [f"{n}.yaml" for n in sensitivity.SCENARIOS]
+    for name, section in zip(sensitivity.SCENARIOS, sections, strict=True):
+        plan = sensitivity.sweep_plan(name)
+        runs = int(re.match(r"`[^`]+`: (\d+) runs", section).group(1))
+        assert 0.95 * plan.size <= runs <= plan.size, name
+        for factor in plan.sweep.factors:
+            low, high = factor.range
+            assert f"| `{factor.path}` | " in section, (name, factor.path)
+            assert f"| {low:g} to {high:g} |" in section, (name, factor.path)
+        assert re.search(rf"^## .*`{name}\.yaml`", prose, flags=re.M), name
+    assert "docs/sensitivity.md" in (ROOT / "README.md").read_text()
