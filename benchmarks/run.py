@@ -181,7 +181,7 @@ def calibrated(repeats: int) -> None:
     print()
     print(
         f"{'scenario (3 years, 1 replication)':<36}{'seconds':>8}{'x target':>9}"
-        f"{'referrals/s':>13}{'worker-days/s':>15}{'events':>10}{'peak MB':>9}"
+        f"{'referrals/s':>13}{'worker-days/s':>15}{'events':>10}{'peak MB':>9}{'within':>8}"
     )
     for name in CALIBRATED:
         scenario = calibrated_scenario(name)
@@ -197,7 +197,7 @@ def calibrated(repeats: int) -> None:
             f"{name:<36}{seconds:>8.2f}{x_target:>9.2f}"
             f"{best['referrals'] / seconds:>13,.0f}"
             f"{best['worker_days'] / seconds:>15,.0f}"
-            f"{best['events']:>10,}{peak:>9.1f}"
+            f"{best['events']:>10,}{peak:>9.1f}{'yes' if x_target <= 1 else 'NO':>8}"
         )
 
 

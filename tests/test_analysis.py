@@ -79,6 +79,26 @@ def test_first_order_indices_of_the_ishigami_function():
     assert indices.loc["fixed", "S1"] == 0.0
 
 
+def test_first_order_indices_without_delta_of_the_ishigami_function():
+    """S1 alone (delta=False, the fast path), on several designs: each estimate's interval holds
+    the known S1 of x1 and x2; x3's true 0 is estimated from classes of the sample, which can
+    only add variance, so it is bounded above; no delta is given."""
+    for seed in (1, 2, 3):
+        unit = qmc.LatinHypercube(d=3, seed=seed).random(4000)
+        x = qmc.scale(unit, [-math.pi] * 3, [math.pi] * 3)
+        table = pd.DataFrame(x, columns=["x1", "x2", "x3"]).assign(y=ishigami(x), fixed=1.0)
+        indices = first_order_indices(
+            table, ["x1", "x2", "x3", "fixed"], "y", seed=seed, resamples=500, delta=False
+        )
+        for factor, true in {"x1": 0.3139, "x2": 0.4424}.items():
+            estimate, half = indices.loc[factor, "S1"], indices.loc[factor, "S1_conf"]
+            assert abs(estimate - true) < half, (seed, factor, estimate, half)
+            assert half < 0.05
+        assert 0.0 <= indices.loc["x3", "S1"] < 0.03
+        assert indices.loc["fixed", "S1"] == 0.0
+        assert indices.loc[["x1", "x2", "x3"], ["delta", "delta_conf"]].isna().all().all()
+
+
 @pytest.mark.fast
 def test_prim_finds_the_bad_corner():
     rng = np.random.default_rng(2)
