@@ -295,8 +295,7 @@ def test_first_order_indices_are_salibs_on_the_varying_factors(capsys):
 def test_first_order_indices_keep_salibs_cautions_and_leave_warnings_alone():
     """On a grid (a factor with three levels) SALib merges bins and says so, and warns that
     raw and balanced delta differ: the cautions are kept in ``attrs["notes"]``, the bin
-    merges are not, nothing is printed, and the process's warning format is put back. The
-    bootstrap takes 100 resamples unless told otherwise."""
+    merges are not, nothing is printed, and the process's warning format is put back."""
     rng = np.random.default_rng(1)
     grid = pd.DataFrame({"grid_level": np.repeat([1.0, 2.0, 3.0], 10), "spread": rng.random(30)})
     grid["y"] = 2 * grid.grid_level + grid.spread + rng.normal(0.0, 0.1, 30)
@@ -311,11 +310,16 @@ def test_first_order_indices_keep_salibs_cautions_and_leave_warnings_alone():
     assert (
         indices.attrs == first_order_indices(grid, ["grid_level", "spread"], "y", resamples=3).attrs
     )
-    default = first_order_indices(grid, ["spread"], "y")
-    pd.testing.assert_frame_equal(
-        default, first_order_indices(grid, ["spread"], "y", resamples=100)
-    )
-    assert not default.equals(first_order_indices(grid, ["spread"], "y", resamples=101))
+
+
+def test_first_order_indices_take_100_resamples_by_default():
+    """Not in the fast layer: three bootstraps of 100 resamples take seconds."""
+    rng = np.random.default_rng(1)
+    table = pd.DataFrame({"a": rng.random(30)})
+    table["y"] = table.a + rng.normal(0.0, 0.1, 30)
+    default = first_order_indices(table, ["a"], "y")
+    pd.testing.assert_frame_equal(default, first_order_indices(table, ["a"], "y", resamples=100))
+    assert not default.equals(first_order_indices(table, ["a"], "y", resamples=101))
 
 
 @pytest.mark.fast

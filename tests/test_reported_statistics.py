@@ -282,6 +282,17 @@ def test_an_empty_histogram_has_no_mean_or_quantile():
 # --------------------------------------------------------------------------- time averages
 
 
+def test_log_histogram_quantile_by_hand_where_q_times_the_count_is_whole():
+    """1 to 10: the median is the 5th value, the 90th percentile the 9th (numpy's
+    inverted_cdf: the smallest value with at least q of the count at or below it)."""
+    histogram = LogHistogram()
+    for value in range(1, 11):
+        histogram.add(float(value))
+    for q, exact in ((0.5, 5.0), (0.9, 9.0), (1.0, 10.0), (0.1, 1.0)):
+        assert exact == np.quantile(np.arange(1.0, 11.0), q, method="inverted_cdf")
+        assert histogram.quantile(q) == pytest.approx(exact, rel=0.01), q
+
+
 def test_time_average_of_a_path_built_by_hand():
     """From day 10 to 30: 0 until 12, 3 until 15, 1 until 20, 4 until 30 (a change before
     the start sets the value only): (0*2 + 3*3 + 1*5 + 4*10) / 20 = 2.7."""

@@ -37,6 +37,25 @@ def referral_with(history, provider_until=None):
 S = ReferralState
 
 
+def screened_out_then_rereferred(state: ReferralState, time: float) -> Subject:
+    """A subject screened out at 0 and referred again at ``time``, moved to ``state``."""
+    subject, first = referral_with([(0, S.SCREENED_OUT)])
+    again = Referral(
+        1,
+        subject,
+        first.profile,
+        arrival=time,
+        complexity=0,
+        raw_score=1.0,
+        score=0.8,
+        tier=2,
+        duration=30.0,
+        rereferral=True,
+    )
+    again.move(state, time)
+    return subject
+
+
 def cause(history, signal_time, harm_time, attempts=0, provider_until=None):
     subject, _ = referral_with(history, provider_until)
     signal = Signal(subject, signal_time, 0.5, 0.5)
@@ -83,21 +102,8 @@ def test_only_the_time_with_the_provider_is_sent_out():
     instant holds it (after a screen-out, the provider's)."""
     history = [(0, S.WAITING), (8, S.SENT_OUT)]
     assert cause(history, 5, 19, provider_until=30) is HarmCause.WAITLIST
-    subject, first = referral_with([(0, S.SCREENED_OUT)])
-    again = Referral(
-        1,
-        subject,
-        first.profile,
-        arrival=19,
-        complexity=0,
-        raw_score=1.0,
-        score=0.8,
-        tier=2,
-        duration=30.0,
-        rereferral=True,
-    )
-    again.move(S.SENT_OUT, 19)
-    again.provider_until = 40
+    subject = screened_out_then_rereferred(S.SENT_OUT, 19)
+    subject.current.provider_until = 40
     assert harm_cause(Signal(subject, 5, 0.5, 0.5), 19) is HarmCause.SENT_OUT
 
 
@@ -126,21 +132,7 @@ def test_zero_length_states_do_not_count():
 
 @pytest.mark.fast
 def test_cause_follows_the_subject_to_a_re_referral():
-    subject, _ = referral_with([(0, S.SCREENED_OUT)])
-    profile = subject.current.profile
-    second = Referral(
-        1,
-        subject,
-        profile,
-        arrival=6,
-        complexity=0,
-        raw_score=1.0,
-        score=0.8,
-        tier=2,
-        duration=30.0,
-        rereferral=True,
-    )
-    second.move(S.WAITING, 6)
+    subject = screened_out_then_rereferred(S.WAITING, 6)
     signal = Signal(subject, 5, 0.5, 0.5)
     assert harm_cause(signal, 19) is HarmCause.WAITLIST
 
