@@ -10,6 +10,10 @@ from typing import Any
 import pandas as pd
 import pytest
 from hypothesis import settings
+from mutation_order import (  # noqa: F401  (active only under mutmut)
+    pytest_collection_modifyitems,
+    pytest_runtest_logreport,
+)
 from queueing_theory import mmc_data  # noqa: F401  (shared with benchmarks/run.py)
 
 import sim

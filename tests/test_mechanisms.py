@@ -141,6 +141,53 @@ def test_each_contact_in_the_window_is_an_independent_detection_attempt(seed):
     assert summary.missed_not_detected == sum(start <= t < scenario.horizon_days for t in harmed)
 
 
+def lowered_detection_office() -> sim.Scenario:
+    """Strain, a novice's ramp, a supervisor short of a full span and continuity all on:
+    one supervisor with a span of 3 for 6 caseworkers covers half of them."""
+    data = small_office_data(
+        **{
+            "risk.detection_probability": 0.8,
+            "workforce.supervisors": 1,
+            "supervision": {"span": 3, "detection_penalty": 0.3},
+            "strain": {"burnout_threshold": 0.8, "tolerance_spread": 0.5, "detection_loss": 0.4},
+            "hiring": {"experience_days": 200.0, "novice_detection": 0.6},
+            "turnover": {"continuity_days": 30.0, "continuity_detection": 0.7},
+        }
+    )
+    return sim.validate_scenario(data)
+
+
+@pytest.mark.parametrize(
+    ("strain", "tenure", "since_transfer", "expected"),
+    [
+        # 0.8 * (1 - 0.4 * burned out) * (0.6 + 0.4 * min(tenure / 200, 1)) * (1 - 0.3 * 0.5)
+        #     * (0.7 within 30 days of a transfer)
+        (0.0, 400.0, None, 0.8 * 1.0 * 1.0 * 0.85),
+        (0.8, 400.0, None, 0.8 * (1 - 0.4 * 0.5) * 1.0 * 0.85),  # half burned out at the median
+        (0.0, 50.0, None, 0.8 * 1.0 * (0.6 + 0.4 * 0.25) * 0.85),
+        (0.0, 400.0, 10.0, 0.8 * 1.0 * 1.0 * 0.85 * 0.7),
+        (0.0, 400.0, 30.0, 0.8 * 1.0 * 1.0 * 0.85),  # continuity restored after 30 days
+        (1.5, 120.0, 29.0, None),  # all four at once: from scipy's lognormal below
+    ],
+)
+def test_the_detection_probability_is_lowered_by_strain_experience_supervision_and_continuity(
+    strain, tenure, since_transfer, expected
+):
+    scenario = lowered_detection_office()
+    model = CaseloadModel(scenario, seed=1)
+    now = 500.0
+    worker = Worker(99, 7.0, None, None, hired_at=now - tenure, ready_at=now - tenure)
+    worker.strain = strain
+    profile = build_profiles(scenario)[0]
+    case = Referral(0, Subject(0, 0), profile, 0.0, 0, 0.0, 0.5, 0, 30.0)
+    case.worker = worker
+    case.transferred_at = None if since_transfer is None else now - since_transfer
+    if expected is None:
+        burned_out = stats.lognorm.cdf(strain, 0.5, scale=0.8)  # tolerance: median 0.8, log-sd 0.5
+        expected = 0.8 * (1 - 0.4 * burned_out) * (0.6 + 0.4 * 120 / 200) * 0.85 * 0.7
+    assert model.risk.detection_probability(case, now) == pytest.approx(expected, rel=1e-12)
+
+
 # --------------------------------------------------------------------------- same-day first contact
 
 FIRST_CONTACT_HOURS = 1.0
