@@ -141,9 +141,9 @@ def scanned_choice(roster: Roster, weight: float | None) -> Worker | None:
     ids=["count", "weighted", "both"],
 )
 def test_the_roster_chooses_as_the_rule_says(count_cap, weighted_cap, size):
-    """Random assignments, closures, quits, hires, trainees and graduated caps: the roster's
-    choice (scanned when small, from its heap when large) is always the rule's, ties to the
-    lowest position included."""
+    """Random assignments, closures, reassessments, quits, hires, trainees and graduated caps:
+    the roster's choice (scanned when small, from its heap when large) is always the rule's,
+    ties to the lowest position included."""
     assert (size > sim.core.workforce.SCAN_UP_TO) == (size == 40)
     rng = np.random.default_rng(7)
     workers = [Worker(i, 7.0, count_cap, weighted_cap) for i in range(size)]
@@ -161,9 +161,12 @@ def test_the_roster_chooses_as_the_rule_says(count_cap, weighted_cap, size):
                 case = Case(next(ids), weight)
                 chosen.take(case)
                 cases.append(case)
-        elif op < 0.8 and cases:
+        elif op < 0.75 and cases:
             case = cases.pop(int(rng.integers(len(cases))))
             case.worker.release(case)
+        elif op < 0.8 and cases:  # a reassessment changes a held case's weight
+            case = cases[int(rng.integers(len(cases)))]
+            case.worker.reweigh(case, float(rng.choice([0.5, 1.0, 2.0, 3.5])))
         elif op < 0.85:
             assert roster.least_loaded() is scanned_choice(roster, None)
         elif op < 0.9 and len(roster) > 2:

@@ -1,0 +1,109 @@
+"""Careers: recruitment rounds, hires with and without training, agency cover, staff ids.
+
+- A vacancy is advertised in rounds, each taking a hiring lag and filling the post with
+  ``fill_probability``: the number of rounds is geometric.
+- A hire with no training takes cases the day it starts.
+- An agency worker is experienced from the first day (full detection and productivity).
+- Every caseworker who holds a position is numbered once, in order of start: the staff in
+  post at the start 0 to n - 1, then each hire and agency worker the next number (the
+  ``worker`` of the per-referral and staff records, docs/outputs.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import small_office_data
+from statistics_checks import ALPHA, POWER, SEEDS, binomial_power, binomial_region
+
+import sim
+from sim.core.model import CaseloadModel
+
+pytestmark = pytest.mark.fast
+
+ROUND_DAYS = 30.0
+FILL = 0.4
+
+
+def office(**changes) -> sim.Scenario:
+    """A small office with quits, a fixed 30-day recruitment round and agency cover."""
+    data = small_office_data(
+        **{
+            "horizon_days": 400.0,
+            "warmup_days": 50.0,
+            "turnover": {"annual_rate": 1.5},
+            "hiring": {
+                "lag": {"distribution": "fixed", "value": ROUND_DAYS},
+                "fill_probability": FILL,
+                "agency_cover_share": 0.6,
+                "training_days": 10.0,
+            },
+            **changes,
+        }
+    )
+    return sim.validate_scenario(data)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_recruitment_rounds_repeat_until_one_fills_the_post(seed):
+    """Each lag is a whole number of 30-day rounds; the first round fills the post in a
+    share 0.4 of vacancies, the second in 0.6 * 0.4 (checked at ALPHA / 2 each). Rounds
+    that filled with 0.3 would fail the check."""
+    careers = CaseloadModel(office(), seed=seed).careers
+    draws = 2000
+    rounds = np.array([careers.hire_time(0, 100.0) - 100.0 for _ in range(draws)]) / ROUND_DAYS
+    np.testing.assert_array_equal(rounds, np.round(rounds))
+    assert rounds.min() == 1
+    power_miss = 1.0
+    for k, share in ((1, FILL), (2, (1 - FILL) * FILL)):
+        low, high = binomial_region(draws, share, ALPHA / 2)
+        assert low <= np.sum(rounds == k) <= high, (k, np.mean(rounds == k))
+        alternative = 0.3 if k == 1 else 0.7 * 0.3
+        power_miss *= 1.0 - binomial_power(draws, share, alternative, ALPHA / 2)
+    assert 1.0 - power_miss >= POWER
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_hire_with_no_training_takes_cases_the_day_they_start(seed):
+    scenario = office(**{"hiring.training_days": 0.0, "hiring.agency_cover_share": 0.0})
+    out = sim.run_replication(scenario, 0, seed, records=True)
+    hires = out.staff[out.staff.hired_at > 0]
+    assert len(hires) >= 3
+    assert (hires.ready_at == hires.hired_at).all()
+    # Cases never handed on were assigned to the worker who holds them (a transferred
+    # case keeps the time of its first assignment).
+    kept = out.records[out.records.handoffs == 0]
+    first_case = kept.groupby("worker").assigned_at.min()
+    held = hires[hires.worker.isin(first_case.index)]
+    assert len(held) >= 2, "some hires must have been assigned cases"
+    assert (first_case[held.worker].to_numpy() >= held.hired_at.to_numpy()).all()
+    # The first of them on the day they started (they were free and the list not empty).
+    assert (np.floor(first_case[held.worker].to_numpy()) == np.floor(held.hired_at)).any()
+
+
+def test_an_agency_worker_is_experienced_from_the_first_day():
+    model = CaseloadModel(office(**{"hiring.novice_detection": 0.5}), seed=1)
+    careers, now = model.careers, 200.0
+    worker = careers.agency_worker(0, now)
+    assert worker.agency and worker.accepting and worker.ready_at == now
+    assert careers.experience(worker, now) == 1.0
+    assert careers.detection(worker, now) == 1.0
+    assert careers.productivity(worker, now) == 1.0
+    novice = careers.new_hire(1, now)
+    assert careers.detection(novice, now + 10.0) == pytest.approx(0.5 + 0.5 * 10.0 / 365.0)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_every_caseworker_is_numbered_once_in_order_of_start(seed):
+    scenario = office()
+    out = sim.run_replication(scenario, 0, seed, records=True)
+    staff = out.staff
+    assert (staff.agency).any() and (staff.hired_at > 0).any()
+    start = np.where(staff.agency, staff.ready_at, np.maximum(staff.hired_at, 0.0))
+    ordered = staff.assign(start=start).sort_values(["start", "worker"])
+    assert ordered.worker.tolist() == list(range(len(staff)))
+    agency = staff[staff.agency]  # counted as experienced from the day they start
+    experience = scenario.hiring.experience_days
+    np.testing.assert_array_equal(agency.hired_at, agency.ready_at - experience)
+    initial = staff[~staff.agency & (staff.hired_at < 0)]
+    assert initial.worker.tolist() == list(range(scenario.workforce.caseworkers))
