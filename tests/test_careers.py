@@ -2,6 +2,8 @@
 
 - A vacancy is advertised in rounds, each taking a hiring lag and filling the post with
   ``fill_probability``: the number of rounds is geometric.
+- A share ``agency_cover_share`` of vacancies is covered by an agency worker, who starts
+  ``agency_lag`` after the vacancy opened.
 - A hire with no training takes cases the day it starts.
 - An agency worker is experienced from the first day (full detection and productivity).
 - Every caseworker who holds a position is numbered once, in order of start: the staff in
@@ -61,6 +63,20 @@ def test_recruitment_rounds_repeat_until_one_fills_the_post(seed):
         alternative = 0.3 if k == 1 else 0.7 * 0.3
         power_miss *= 1.0 - binomial_power(draws, share, alternative, ALPHA / 2)
     assert 1.0 - power_miss >= POWER
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_share_of_vacancies_is_covered_by_an_agency_worker_after_the_agency_lag(seed):
+    """Covered with probability 0.6, 14 days after the vacancy opened; cover with 0.5
+    would fail the check."""
+    careers = CaseloadModel(office(), seed=seed).careers
+    draws = 2000
+    starts = [careers.agency_start(0, 100.0) for _ in range(draws)]
+    covered = [start for start in starts if start is not None]
+    assert set(covered) == {114.0}  # the default agency lag: 14 days
+    low, high = binomial_region(draws, 0.6)
+    assert low <= len(covered) <= high
+    assert binomial_power(draws, 0.6, 0.5) >= POWER
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -15,6 +15,7 @@ from scipy import stats
 
 import sim
 from sim.core.model import CaseloadModel
+from sim.core.referral import Referral, Subject
 
 SEEDS = [1, 2, 3, 4, 5]
 PROBABILITY = {"low": 0.1, "medium": 0.3, "high": 0.6}
@@ -72,6 +73,25 @@ def test_the_share_of_closures_opening_a_follow_on_case_is_its_probability_by_ti
         assert interval.low <= expected <= interval.high, (tier, followed, len(rows))
         assert interval.high - interval.low < 0.3, "too few closures to tell"
     assert output.summary.follow_on_cases == int(table.followed.sum())
+
+
+@pytest.mark.fast
+def test_each_case_opened_about_a_subject_has_its_own_pathway_draw():
+    """A re-referral's uniform for the follow-on choice is keyed by its subject and the
+    number of cases opened about it: one draw per case, uniform, never reused."""
+    model = CaseloadModel(two_step_office(), seed=1)
+    received = []
+    model.intake.receive = received.append
+    profile = model.intake.profiles[0]
+    draws = []
+    for subject_id in range(40):
+        previous = Referral(subject_id, Subject(subject_id, 0), profile, 0.0, 0, 0.0, 0.5, 0, 20.0)
+        for opened in range(5):
+            previous.subject.opened = opened
+            model.intake.rerefer(previous)
+            draws.append(received[-1].pathway_draw)
+    assert len(set(draws)) == len(draws) == 200
+    assert stats.kstest(draws, "uniform").pvalue > 0.001
 
 
 @pytest.mark.fast

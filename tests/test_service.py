@@ -181,6 +181,13 @@ def test_every_candidate_signal_is_prevented_caught_or_missed_exactly_once():
 
 
 @pytest.mark.fast
+def test_the_daily_series_counts_each_prevented_signal_on_its_day():
+    out = sim.run_replication(service_office(), 0, 3, timeseries=True)
+    assert out.summary.prevented > 100
+    assert out.timeseries.prevented.sum() == out.summary.prevented  # no warm-up
+
+
+@pytest.mark.fast
 def test_two_staffing_levels_see_the_same_candidate_signals():
     """Common random numbers: the candidates (subject, time and the three uniforms) are the
     same; only what happened to them differs."""
