@@ -39,6 +39,7 @@ import sim
 from sim.core.casetypes import build_profiles
 from sim.core.model import CaseloadModel
 from sim.core.referral import Referral, Subject
+from sim.core.risk import Signal
 from sim.core.work import roll_missed_contacts, schedule_next_contact, work_ahead
 from sim.core.workforce import Worker
 from sim.scenario.distributions import Exponential, Fixed, Gamma, LogNormal, Triangular, Uniform
@@ -139,6 +140,41 @@ def test_each_contact_in_the_window_is_an_independent_detection_attempt(seed):
     assert summary.caught == sum(s.caught_at is not None and s.caught_at >= start for s in signals)
     harmed = [s.time + window for s in signals if s.caught_at is None and s.attempts]
     assert summary.missed_not_detected == sum(start <= t < scenario.horizon_days for t in harmed)
+
+
+def a_held_case(scenario: sim.Scenario, signal_times: list[float], draws: list[float]):
+    """A case held by an experienced worker, its subject carrying signals with these
+    times and first-attempt uniforms."""
+    profile = build_profiles(scenario)[0]
+    subject = Subject(0, 0)
+    case = Referral(0, subject, profile, 0.0, 0, 0.0, 0.5, 0, 30.0)
+    case.worker = Worker(0, 7.0, None, None)
+    subject.signals = [Signal(subject, t, d, 0.5) for t, d in zip(signal_times, draws, strict=True)]
+    return case
+
+
+def test_a_signals_first_attempt_is_decided_by_the_uniform_drawn_with_it():
+    """The same uniform in every scenario run on the seed (common random numbers): caught at
+    the first attempt exactly when it is below the detection probability."""
+    model = CaseloadModel(detection_office(), seed=1)
+    draws = np.linspace(0.01, 0.99, 50)
+    case = a_held_case(model.scenario, [10.0] * 50, list(draws))
+    model.risk.look_for_signals(case, 12.0)
+    caught = [signal.caught_at == 12.0 for signal in case.subject.signals]
+    assert caught == list(draws < P)
+    assert all(signal.attempts == 1 for signal in case.subject.signals)
+
+
+def test_a_contact_looks_at_signals_before_it_up_to_the_end_of_their_window():
+    """Window 6 days: a contact at 16 looks at a signal of day 10, one just after does not;
+    nor does a contact look at a signal at its own time or later."""
+    model = CaseloadModel(detection_office(), seed=1)
+    case = a_held_case(model.scenario, [10.0, 16.0], [0.99, 0.99])
+    model.risk.look_for_signals(case, 16.0)
+    assert [signal.attempts for signal in case.subject.signals] == [1, 0]
+    late = a_held_case(model.scenario, [10.0], [0.99])
+    model.risk.look_for_signals(late, 16.0 + 1e-9)
+    assert late.subject.signals[0].attempts == 0
 
 
 def lowered_detection_office() -> sim.Scenario:
