@@ -14,11 +14,12 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, small_office_data
 from fitting_histories import START, simulated_history, truth
 
 import sim
 from sim.cli import main
+from sim.fitting import history_tables
 from sim.fitting.backtest import monthly_series
 from sim.fitting.durations import fit_duration
 from sim.fitting.estimates import binomial_interval, fit_arrivals, fit_risk_mix, poisson_interval
@@ -400,3 +401,20 @@ def test_a_base_with_several_case_types_pathways_and_a_budget(tmp_path):
     assert by_name["youth"].work_hours == 10.0  # no youth in the base: its first type
     assert scenario.budget.per_year is None and scenario.workforce.caseworkers == 1  # w1
     assert "workers holding a case in the first 30 days" in result.text
+
+
+def test_an_agency_workers_spell_starts_the_day_it_starts_covering():
+    """Its ``hired_at`` is set back by the experience it arrives with; the export's start is
+    the day it began covering the vacancy (else the post looks held while it was vacant)."""
+    data = small_office_data(
+        turnover={"annual_rate": 1.5},
+        hiring={"agency_cover_share": 1.0, "lag": {"distribution": "fixed", "value": 60.0}},
+    )
+    scenario = sim.validate_scenario(data)
+    out = sim.run_replication(scenario, 0, 1, records=True)
+    tiers = [tier.name for tier in scenario.risk.tiers]
+    _, spells = history_tables(out.records, tiers, "2020-01-01", staff=out.staff)
+    agency = out.staff[out.staff.agency]
+    assert len(agency) >= 2
+    days = pd.to_timedelta(np.floor(agency.ready_at.to_numpy()), unit="D")
+    assert list(spells[spells.role == "agency"].start) == list(pd.Timestamp("2020-01-01") + days)

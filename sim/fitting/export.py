@@ -91,7 +91,10 @@ def history_tables(
         {
             "worker": staff["worker"].astype(str),
             "role": np.where(staff["agency"], "agency", "caseworker"),
-            "start": _dates(start, staff["hired_at"] - day0),
+            # An agency worker's hired_at is set back by the experience it arrives with.
+            "start": _dates(
+                start, staff["ready_at"].where(staff["agency"], staff["hired_at"]) - day0
+            ),
             "leave": _dates(start, staff["left_at"] - day0),
             "position": staff["position"].astype(str),
         }
