@@ -534,6 +534,9 @@ def test_with_hours_to_spare_contacts_follow_the_calendar_to_the_day(seed):
     assert summary.contacts_late == summary.contacts_missed == 0
     in_window = sum(t >= scenario.warmup_days for times in contacts.values() for t in times)
     assert summary.contacts_done == in_window
+    # Every recurring contact (all but each subject's first) in the window was on time.
+    recurring = sum(t >= scenario.warmup_days for times in contacts.values() for t in times[1:])
+    assert summary.contacts_on_time == recurring
 
 
 # --------------------------------------------------------------------------- work ahead

@@ -339,3 +339,16 @@ def test_every_recurrence_share_and_the_mean_dose_are_their_definitions_on_the_r
     ]
     assert len(served) > 30
     assert summary.service_dose_mean == pytest.approx(served.dose_at_close.mean(), rel=1e-12)
+
+
+@pytest.mark.fast
+def test_the_figures_by_case_type_add_up_to_the_summarys():
+    """Each signal, referral and case counts once, under one case type."""
+    out = sim.run_replication(two_step_office(), 0, 2)
+    table, summary = out.by_case_type.set_index("case_type"), out.summary
+    assert list(table.index) == ["investigation", "ongoing"]
+    for figure in ("prevented", "caught", "missed", "cases_closed", "screened_out"):
+        assert table[figure].sum() == getattr(summary, figure), figure
+    assert table.referrals.sum() == summary.referrals  # first referrals, as in the summary
+    assert table.follow_on_cases["ongoing"] > 0 == table.follow_on_cases["investigation"]
+    assert min(table.caught.min(), table.missed.min(), table.cases_closed.min()) > 0
