@@ -40,7 +40,13 @@ from sim.core.casetypes import build_profiles
 from sim.core.model import CaseloadModel
 from sim.core.referral import Referral, Subject
 from sim.core.risk import Signal
-from sim.core.work import roll_missed_contacts, schedule_next_contact, work_ahead
+from sim.core.work import (
+    deadline_first,
+    roll_missed_contacts,
+    schedule_next_contact,
+    work_ahead,
+    work_day,
+)
 from sim.core.workforce import Worker
 from sim.scenario.distributions import Exponential, Fixed, Gamma, LogNormal, Triangular, Uniform
 
@@ -563,6 +569,49 @@ def worker_with(cases: list[tuple[float, float, float]]) -> tuple[Worker, list[R
         worker.take(case)
         held.append(case)
     return worker, held
+
+
+class Day(Done):
+    """A work context recording contacts and missed contacts as well."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.contacts: list[tuple[int, float]] = []
+
+    def on_contact(self, case: Referral, time: float) -> None:
+        self.contacts.append((case.id, time))
+
+    def on_missed_contacts(self, case: Referral, count: int) -> None:
+        raise AssertionError("no contact is missed in this day")
+
+
+def test_a_working_day_by_hand():
+    """Day 10, 7 hours, deadline first: a 6.5-hour contact due at the day's start, then the
+    case work due by the day's end, earliest planned closure first, in the half hour left.
+    Case B (10 hours over 10 days from day 5, 4.5 done): 0.5 overdue, 1.5 due. Case C
+    (3 hours over 6 days from day 8): 1.0 overdue, 1.5 due."""
+    profile = build_profiles(
+        sim.validate_scenario(small_office_data(**{"case_types.0.contacts.hours": 6.5}))
+    )[0]
+    worker = Worker(0, 7.0, None, None)
+    a, b, c = (Referral(i, Subject(i, 2), profile, 0.0, 0, 0.0, 0.5, 2, 30.0) for i in range(3))
+    a.contact_due, a.contact_eligible, a.work_total, a.assigned_at = 10.0, 9.0, 0.0, 2.0
+    for case, assigned, duration, total, done, close in (
+        (b, 5.0, 10.0, 10.0, 4.5, 15.0),
+        (c, 8.0, 6.0, 3.0, 0.0, 14.0),
+    ):
+        case.assigned_at, case.duration, case.planned_close = assigned, duration, close
+        case.work_total, case.work_done = total, done
+    for case in (a, b, c):
+        worker.take(case)
+    worker.last_day_start = 9.0 + WORKDAY_START
+    day = Day()
+    work = work_day(worker, 10, deadline_first, day)
+    assert day.contacts == [(a.id, 10.0 + WORKDAY_START)]
+    assert c.work_done == pytest.approx(0.5) and b.work_done == 4.5
+    assert work.backlog == pytest.approx(6.5 + 0.5 + 1.0)
+    assert work.casework == pytest.approx(1.5 + 1.5)
+    assert (work.available, work.overtime, worker.hours_left) == (7.0, 0.0, 0.0)
 
 
 def test_work_ahead_goes_to_the_earliest_planned_closure_first():
