@@ -614,6 +614,39 @@ def test_a_working_day_by_hand():
     assert (work.available, work.overtime, worker.hours_left) == (7.0, 0.0, 0.0)
 
 
+def test_case_work_by_hand_with_support_staff():
+    """Support staff double the case work done per hour (rate 2). Alone, case D's 2 overdue
+    hours take 1 hour and finish 1 hour into the day; after a 6.5-hour contact, the half
+    hour left does 1 hour of D's work."""
+    profile = build_profiles(
+        sim.validate_scenario(small_office_data(**{"case_types.0.contacts.hours": 6.5}))
+    )[0]
+
+    def case_d() -> Referral:
+        case = Referral(3, Subject(3, 2), profile, 0.0, 0, 0.0, 0.5, 2, 30.0)
+        case.assigned_at, case.duration, case.planned_close = 0.0, 5.0, 15.0
+        case.work_total, case.work_done = 4.0, 2.0
+        return case
+
+    alone, d = Worker(0, 7.0, None, None), case_d()
+    alone.take(d)
+    alone.last_day_start, day = 9.0 + WORKDAY_START, Day()
+    work = work_day(alone, 10, deadline_first, day, casework_rate=2.0)
+    start = 10.0 + WORKDAY_START
+    assert d.work_done == 4.0 and day.finished == [(d.id, pytest.approx(start + 1 / 24))]
+    assert (work.backlog, work.casework) == (pytest.approx(1.0), pytest.approx(2.0))
+    assert alone.hours_left == pytest.approx(6.0)
+
+    busy, d = Worker(1, 7.0, None, None), case_d()
+    a = Referral(0, Subject(0, 2), profile, 0.0, 0, 0.0, 0.5, 2, 30.0)
+    a.contact_due, a.contact_eligible, a.work_total, a.assigned_at = 10.0, 9.0, 0.0, 2.0
+    busy.take(a)
+    busy.take(d)
+    busy.last_day_start = 9.0 + WORKDAY_START
+    work_day(busy, 10, deadline_first, Day(), casework_rate=2.0)
+    assert d.work_done == pytest.approx(3.0) and busy.hours_left == 0.0
+
+
 def test_work_ahead_goes_to_the_earliest_planned_closure_first():
     worker, (a, b, c) = worker_with([(50.0, 10.0, 8.0), (40.0, 2.0, 0.0), (45.0, 4.0, 4.0)])
     worker.hours_left, worker.free_from, worker.casework_rate = 3.0, 10.5, 1.0

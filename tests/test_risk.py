@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from conftest import small_office_data
 from test_contacts import contact_office
@@ -263,3 +265,28 @@ def test_rereports_raise_the_referral_count_but_not_first_reports():
     assert (lo["rereferrals"] > 0).all()
     # Re-reported screen-outs get a second chance: fewer of their harms are screened_out.
     assert (lo["missed_screened_out"] < q["missed_screened_out"]).all()
+
+
+@pytest.mark.fast
+def test_a_records_harms_are_the_harms_to_its_subject_while_it_was_open():
+    """Counted from the harm events themselves: a missed signal's harm falls on the case
+    open about the subject at that moment, if any."""
+    scenario = sim.validate_scenario(
+        small_office_data(
+            **{"risk.detection_probability": 0.2, "risk.tiers.2.signals_per_year": 12.0}
+        )
+    )
+    model = sim.CaseloadModel(scenario, seed=5, records=True)
+    on_harm, expected = model.risk._on_harm_due, Counter()
+
+    def harm(event):
+        signal = event.value
+        current = signal.subject.current
+        if signal.caught_at is None and current.state is ReferralState.OPEN:
+            expected[current.id] += 1
+        on_harm(event)
+
+    model.risk._on_harm_due = harm
+    records = model.run().records.set_index("id")
+    assert max(expected.values()) >= 2
+    assert records.harms[records.harms > 0].to_dict() == dict(expected)
