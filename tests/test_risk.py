@@ -290,3 +290,32 @@ def test_a_records_harms_are_the_harms_to_its_subject_while_it_was_open():
     records = model.run().records.set_index("id")
     assert max(expected.values()) >= 2
     assert records.harms[records.harms > 0].to_dict() == dict(expected)
+
+
+@pytest.mark.fast
+def test_a_subject_sent_out_is_re_referred_only_after_the_providers_service():
+    """While an external provider serves the case, a signal is its business (caught or
+    not); after the service ends, a signal re-reports the subject as for a closed case."""
+    scenario = sim.validate_scenario(
+        small_office_data(
+            **{
+                "caps.count": 3,
+                "caps.overflow": "external",
+                "caps.external_detection_probability": 0.0,
+                "risk.rereport_probability": 1.0,
+                "risk.tiers.2.signals_per_year": 8.0,
+            }
+        )
+    )
+    model = sim.CaseloadModel(scenario, seed=3, records=True)
+    model.run()
+    rereferred: dict[int, list[float]] = {}
+    for referral in model.referrals:
+        if referral.rereferral:
+            rereferred.setdefault(referral.subject.id, []).append(referral.arrival)
+    during = after = 0
+    for sent in (r for r in model.referrals if r.provider_until is not None):
+        for arrival in rereferred.get(sent.subject.id, []):
+            during += sent.arrival < arrival < sent.provider_until
+            after += arrival >= sent.provider_until
+    assert during == 0 and after > 20
