@@ -66,6 +66,7 @@ def test_total_cost_matches_a_hand_calculation():
             "caps.overflow": "external",
             "caps.external_cost_per_case": 900.0,
             "case_types.0.arrivals.rate_per_year": 900.0,
+            "levers": {"retention_pay": {"level": 0.5, "cost_per_worker_year": 7_300.0}},
         }
     )
     out = sim.run_replication(scenario, 0, 5, timeseries=True)
@@ -80,7 +81,10 @@ def test_total_cost_matches_a_hand_calculation():
     assert s.overtime_cost == pytest.approx(s.overtime_hours * 70_000 / 1825 * 1.5)
     assert s.hiring_cost == pytest.approx(s.hires * 20_000)
     assert s.external_cost == pytest.approx(s.sent_out * 900)
+    # Retention pay: half of 7,300 a year for each caseworker in post (10 a worker-day).
+    assert s.retention_pay_cost == pytest.approx(worker_days * 10.0)
     parts = s.salary_cost + s.overtime_cost + s.hiring_cost + s.external_cost
+    parts += s.retention_pay_cost
     assert s.total_cost == pytest.approx(parts)
     assert s.cost_per_referral == pytest.approx(parts / s.referrals)
     assert s.cost_per_harm_prevented == pytest.approx(parts / s.caught)
