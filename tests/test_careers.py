@@ -123,3 +123,22 @@ def test_every_caseworker_is_numbered_once_in_order_of_start(seed):
     np.testing.assert_array_equal(agency.hired_at, agency.ready_at - experience)
     initial = staff[~staff.agency & (staff.hired_at < 0)]
     assert initial.worker.tolist() == list(range(scenario.workforce.caseworkers))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_mean_vacancy_is_the_gap_in_the_staff_records(seed):
+    """``vacancy_days_mean``: over hires in the window, the days from the previous holder's
+    leaving to the hire (agency cover does not fill a vacancy)."""
+    scenario = office()
+    out = sim.run_replication(scenario, 0, seed, records=True)
+    permanent = out.staff[~out.staff.agency].sort_values("hired_at")
+    gaps = [
+        after.hired_at - before.left_at
+        for _, post in permanent.groupby("position")
+        for before, after in zip(
+            post.iloc[:-1].itertuples(), post.iloc[1:].itertuples(), strict=True
+        )
+        if after.hired_at >= scenario.warmup_days
+    ]
+    assert out.summary.hires == len(gaps) >= 3
+    assert out.summary.vacancy_days_mean == pytest.approx(np.mean(gaps), rel=1e-12)

@@ -700,3 +700,17 @@ def test_every_share_and_rate_is_its_definition(changes, seed):
     shares = {f: s[f] for f, meta in FIGURES.items() if meta["unit"] == "share"}
     assert all(0 <= v <= 1 for v in shares.values() if not math.isnan(v)), shares
     assert {f for f, v in shares.items() if math.isnan(v)} <= OUTCOME_SHARES, shares
+
+
+@pytest.mark.fast
+def test_an_office_with_no_referrals_has_no_offered_load():
+    """Nothing arrives (one referral in a billion years): hours at work, no work due."""
+    changes = {
+        "case_types.0.arrivals.rate_per_year": 1e-9,
+        "horizon_days": 30.0,
+        "warmup_days": 0.0,
+    }
+    data = small_office_data(**changes)
+    s = sim.run_replication(sim.validate_scenario(data), 0, 1).summary
+    assert s.referrals == 0 and s.hours_available > 0
+    assert s.hours_demanded == 0.0 and s.demand_ratio == 0.0 and s.backlog_hours_mean == 0.0
