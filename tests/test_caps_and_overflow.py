@@ -211,3 +211,23 @@ def test_waiting_list_serves_highest_score_then_earliest_arrival():
     assert len(queue) == 4
     assert [queue.pop().id for _ in range(4)] == [0, 1, 3, 2]
     assert len(queue) == 0 and not queue
+
+
+def test_a_worker_whose_cases_are_all_released_has_no_load_left():
+    """Weights 0.1 and 0.2 sum to 0.30000000000000004: released, the load is exactly 0, so
+    the emptied worker ties with an idle colleague and the lower position is chosen."""
+    workers = [Worker(i, 7.0, count_cap=None, weighted_cap=10.0) for i in range(2)]
+    roster = Roster(workers, weighted=True)
+    cases = [Case(0, 0.1), Case(1, 0.2)]
+    for case in cases:
+        workers[0].take(case)
+    for case in cases:
+        workers[0].release(case)
+    assert workers[0].load == 0.0
+    assert roster.least_loaded_with_room(1.0) is workers[0]
+
+
+def test_a_worker_cannot_be_put_in_a_position_already_held():
+    roster = Roster([Worker(0, 7.0, 5, None)], weighted=False)
+    with pytest.raises(ValueError, match="position 0 is not vacant"):
+        roster.add(Worker(1, 7.0, 5, None, position=0))

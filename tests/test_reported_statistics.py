@@ -714,3 +714,29 @@ def test_an_office_with_no_referrals_has_no_offered_load():
     s = sim.run_replication(sim.validate_scenario(data), 0, 1).summary
     assert s.referrals == 0 and s.hours_available > 0
     assert s.hours_demanded == 0.0 and s.demand_ratio == 0.0 and s.backlog_hours_mean == 0.0
+
+
+@pytest.mark.fast
+def test_the_offered_load_of_first_contacts_is_counted_from_the_first_moment():
+    """Only first contacts (2 hours each), every case assigned at once, no warm-up: the offered
+    load is 2 hours for each case assigned before the last working day began (09:00 of day
+    29; a case assigned later would be counted at the next working day)."""
+    data = small_office_data(
+        **{
+            "horizon_days": 30.0,
+            "warmup_days": 0.0,
+            "intake.threshold": 0.0,
+            "case_types.0.arrivals.rate_per_year": 5000.0,
+            "case_types.0.work_hours": 0.0,
+            "case_types.0.contacts": None,
+            "case_types.0.first_contact": {"deadline_days": 1.0, "hours": 2.0},
+            "caps.count": 50,
+            "workforce.caseworkers": 10,
+            "workforce.working_days_per_week": 7,
+        }
+    )
+    out = sim.run_replication(sim.validate_scenario(data), 0, 4, records=True)
+    assigned = out.records.assigned_at.dropna()
+    assert (assigned < 0.375).any()  # some before the first working day began
+    last_day_start = 29.0 + 9.0 / 24.0
+    assert out.summary.hours_demanded == pytest.approx(2.0 * (assigned < last_day_start).sum())
