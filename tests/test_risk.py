@@ -123,6 +123,8 @@ def test_cause_after_closure():
 def test_cause_sent_out_while_with_the_provider_then_after_closure():
     assert cause([(0, S.SENT_OUT)], 5, 19, provider_until=30) is HarmCause.SENT_OUT
     assert cause([(0, S.SENT_OUT)], 40, 54, provider_until=30) is HarmCause.AFTER_CLOSURE
+    # A signal beginning the moment the provider's service ends is after it.
+    assert cause([(0, S.SENT_OUT)], 30, 44, provider_until=30) is HarmCause.AFTER_CLOSURE
 
 
 @pytest.mark.fast
