@@ -585,23 +585,47 @@ class Day(Done):
         raise AssertionError("no contact is missed in this day")
 
 
+def long_contact_profile():
+    """The small office's case type, its recurring contacts taking 6.5 hours each."""
+    data = small_office_data(**{"case_types.0.contacts.hours": 6.5})
+    return build_profiles(sim.validate_scenario(data))[0]
+
+
+def held_case(profile, id: int, **attributes) -> Referral:
+    """A high-tier case with the given attributes (``assigned_at``, ``work_total``, ...)."""
+    case = Referral(id, Subject(id, 2), profile, 0.0, 0, 0.0, 0.5, 2, 30.0)
+    for name, value in attributes.items():
+        setattr(case, name, value)
+    return case
+
+
+def contact_due_on_day_10(profile) -> Referral:
+    """Case A: a recurring contact due at the start of day 10, no case work."""
+    return held_case(
+        profile, 0, contact_due=10.0, contact_eligible=9.0, work_total=0.0, assigned_at=2.0
+    )
+
+
 def test_a_working_day_by_hand():
     """Day 10, 7 hours, deadline first: a 6.5-hour contact due at the day's start, then the
     case work due by the day's end, earliest planned closure first, in the half hour left.
     Case B (10 hours over 10 days from day 5, 4.5 done): 0.5 overdue, 1.5 due. Case C
     (3 hours over 6 days from day 8): 1.0 overdue, 1.5 due."""
-    profile = build_profiles(
-        sim.validate_scenario(small_office_data(**{"case_types.0.contacts.hours": 6.5}))
-    )[0]
+    profile = long_contact_profile()
     worker = Worker(0, 7.0, None, None)
-    a, b, c = (Referral(i, Subject(i, 2), profile, 0.0, 0, 0.0, 0.5, 2, 30.0) for i in range(3))
-    a.contact_due, a.contact_eligible, a.work_total, a.assigned_at = 10.0, 9.0, 0.0, 2.0
-    for case, assigned, duration, total, done, close in (
-        (b, 5.0, 10.0, 10.0, 4.5, 15.0),
-        (c, 8.0, 6.0, 3.0, 0.0, 14.0),
-    ):
-        case.assigned_at, case.duration, case.planned_close = assigned, duration, close
-        case.work_total, case.work_done = total, done
+    a = contact_due_on_day_10(profile)
+    b = held_case(
+        profile,
+        1,
+        assigned_at=5.0,
+        duration=10.0,
+        planned_close=15.0,
+        work_total=10.0,
+        work_done=4.5,
+    )
+    c = held_case(
+        profile, 2, assigned_at=8.0, duration=6.0, planned_close=14.0, work_total=3.0, work_done=0.0
+    )
     for case in (a, b, c):
         worker.take(case)
     worker.last_day_start = 9.0 + WORKDAY_START
@@ -618,15 +642,18 @@ def test_case_work_by_hand_with_support_staff():
     """Support staff double the case work done per hour (rate 2). Alone, case D's 2 overdue
     hours take 1 hour and finish 1 hour into the day; after a 6.5-hour contact, the half
     hour left does 1 hour of D's work."""
-    profile = build_profiles(
-        sim.validate_scenario(small_office_data(**{"case_types.0.contacts.hours": 6.5}))
-    )[0]
+    profile = long_contact_profile()
 
     def case_d() -> Referral:
-        case = Referral(3, Subject(3, 2), profile, 0.0, 0, 0.0, 0.5, 2, 30.0)
-        case.assigned_at, case.duration, case.planned_close = 0.0, 5.0, 15.0
-        case.work_total, case.work_done = 4.0, 2.0
-        return case
+        return held_case(
+            profile,
+            3,
+            assigned_at=0.0,
+            duration=5.0,
+            planned_close=15.0,
+            work_total=4.0,
+            work_done=2.0,
+        )
 
     alone, d = Worker(0, 7.0, None, None), case_d()
     alone.take(d)
@@ -638,9 +665,7 @@ def test_case_work_by_hand_with_support_staff():
     assert alone.hours_left == pytest.approx(6.0)
 
     busy, d = Worker(1, 7.0, None, None), case_d()
-    a = Referral(0, Subject(0, 2), profile, 0.0, 0, 0.0, 0.5, 2, 30.0)
-    a.contact_due, a.contact_eligible, a.work_total, a.assigned_at = 10.0, 9.0, 0.0, 2.0
-    busy.take(a)
+    busy.take(contact_due_on_day_10(profile))
     busy.take(d)
     busy.last_day_start = 9.0 + WORKDAY_START
     work_day(busy, 10, deadline_first, Day(), casework_rate=2.0)
