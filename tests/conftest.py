@@ -15,6 +15,7 @@ from mutation_order import (  # noqa: F401  (active only under mutmut)
     pytest_runtest_logreport,
 )
 from queueing_theory import mmc_data  # noqa: F401  (shared with benchmarks/run.py)
+from statistics_checks import SEEDS
 
 import sim
 
@@ -24,6 +25,11 @@ os.environ.setdefault("MPLBACKEND", "Agg")  # figures are drawn, never shown
 # once is found again, and a pass is not luck of the draw); a test's own settings inherit this.
 settings.register_profile("derandomized", derandomize=True, database=None)
 settings.load_profile("derandomized")
+
+FIRST_SEED_FAST = [pytest.param(s, marks=pytest.mark.fast) if s == SEEDS[0] else s for s in SEEDS]
+"""A statistical test's five seeds for ``parametrize``: all five in the full suite, the first
+also in the fast layer (which mutation testing runs). For tests whose later seeds never killed
+a mutant in the recorded runs (docs/testing.md, "Layers")."""
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = ROOT / "scenarios" / "minimal.yaml"
@@ -95,5 +101,10 @@ def assert_same_runs(a: sim.Scenario, b: sim.Scenario, replications: int = 2, se
     """Two scenarios give identical summaries and daily series on the same seed."""
     first = sim.run(a, replications=replications, seed=seed, timeseries=True)
     second = sim.run(b, replications=replications, seed=seed, timeseries=True)
+    assert_same_results(first, second)
+
+
+def assert_same_results(first: sim.RunResult, second: sim.RunResult):
+    """Two runs' summaries and daily series are identical."""
     pd.testing.assert_frame_equal(first.replications, second.replications)
     pd.testing.assert_frame_equal(first.timeseries, second.timeseries)

@@ -10,7 +10,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import merge, small_office_data
+from conftest import FIRST_SEED_FAST, merge, small_office_data
 from scipy import stats
 
 import sim
@@ -307,8 +307,7 @@ def recurrence_on_the_records(records: pd.DataFrame, warmup: float, end: float, 
     return exits, returns
 
 
-@pytest.mark.fast
-@pytest.mark.parametrize("seed", SEEDS[:3])
+@pytest.mark.parametrize("seed", FIRST_SEED_FAST[:3])
 def test_every_recurrence_share_and_the_mean_dose_are_their_definitions_on_the_records(seed):
     """The six recurrence shares (docs/outputs.md: by how the subject left, re-referred
     within 6 or 12 months) and the mean service dose, recomputed from the records of a run

@@ -12,7 +12,7 @@ import math
 from collections import Counter
 
 import pytest
-from conftest import small_office_data
+from conftest import FIRST_SEED_FAST, small_office_data
 from scipy import stats
 
 import sim
@@ -119,8 +119,7 @@ def realised(scenario: sim.Scenario, seed: int) -> tuple[int, int, float]:
     )
 
 
-@pytest.mark.fast
-@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("seed", FIRST_SEED_FAST)
 def test_with_ample_hours_the_realised_reduction_is_the_configured_effect(seed):
     """Every in-service signal faces the full reduction: prevented ~ Binomial(n, effect).
 
