@@ -5,12 +5,15 @@ and what was expected, and exits with status 2. A sweep (or a results folder) in
 runs failed prints each distinct reason with its count and exits with status 3. A sweep
 stopped by Ctrl-C (SIGINT) or SIGTERM prints one line saying how many runs are done and how
 to resume, and exits with 130 or 143 (128 + the signal's number, as a shell reports it).
+Ctrl-C anywhere else (loading a scenario, a single run, the table after a sweep) also
+prints one line, never a traceback or click's bare "Aborted!", and exits with 130.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -55,6 +58,10 @@ EXIT_BAD_INPUT = 2
 EXIT_RUNS_FAILED = 3
 """``caseload sweep`` and ``caseload results``: runs of the sweep failed (the table is
 printed all the same; each distinct reason, with its count, goes to standard error)."""
+EXIT_INTERRUPTED = 128 + signal.SIGINT
+"""Ctrl-C (SIGINT): the status a shell gives a command that the signal ended."""
+_ON_INTERRUPT = "caseload.on_interrupt"
+"""``click.Context.meta`` key: what a command has finished, for the line Ctrl-C prints."""
 
 
 def _fail(message: str, status: int = EXIT_BAD_INPUT) -> None:
@@ -121,7 +128,19 @@ _no_progress_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Caseload(click.Group):
+    """The command group: Ctrl-C that a command does not handle itself (a sweep's runs do)
+    ends with one line saying what is done, and status 130."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            done = ctx.meta.get(_ON_INTERRUPT, "before it finished: run the same command again")
+            _fail(f"stopped by SIGINT (Ctrl-C) {done}", EXIT_INTERRUPTED)
+
+
+@click.group(cls=_Caseload, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="caseload")
 def main() -> None:
     """Discrete-event staffing simulator for public-service caseloads."""
@@ -417,6 +436,10 @@ def sweep_command(
         click.echo(
             f"{report.ran} run(s) done, {report.failed} failed, {report.skipped} already in {out}",
             err=True,
+        )
+        click.get_current_context().meta[_ON_INTERRUPT] = (
+            f"after every run was done: the rows are in {out}; `caseload results {out}` "
+            "prints the table"
         )
         rows = load_results(out)
         table = summarise_results(rows, SWEEP_OUTCOMES)

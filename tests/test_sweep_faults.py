@@ -829,6 +829,50 @@ def test_ctrl_c_and_sigterm_stop_a_sweep_in_one_line_and_resume_completes_it(
     assert_rows_of_an_uninterrupted_sweep(out, long_uninterrupted)
 
 
+def interrupt(*args, **kwargs):
+    """What SIGINT raises in the main thread, wherever it lands (Python's default handler)."""
+    raise KeyboardInterrupt
+
+
+def test_ctrl_c_after_a_sweeps_runs_says_every_row_is_kept(tmp_path, monkeypatch, uninterrupted):
+    """Ctrl-C after the last run, while the table is read: one line saying the rows are all
+    there and how to see them (not click's "Aborted!"), status 130, the rows complete."""
+    path, out = write_sweep(tmp_path), tmp_path / "out"
+    monkeypatch.setattr(sim.cli, "load_results", interrupt)
+    options = ["--out", str(out), "--engine", "serial", "--no-progress"]
+    result = CliRunner().invoke(main, ["sweep", str(path), *options])
+    assert result.exit_code == 130, result.output
+    assert result.stdout == ""
+    *_, done, line = result.stderr.splitlines()
+    assert done == f"12 run(s) done, 0 failed, 0 already in {out}"
+    assert line == (
+        f"caseload: stopped by SIGINT (Ctrl-C) after every run was done: the rows are in {out}; "
+        f"`caseload results {out}` prints the table"
+    )
+    monkeypatch.undo()
+    assert_rows_of_an_uninterrupted_sweep(out, uninterrupted)
+    assert CliRunner().invoke(main, ["results", str(out)]).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("command", "where"),
+    [("run", "run"), ("sweep", "load_sweep"), ("validate", "load_scenario")],
+    ids=["during-a-run", "loading-a-sweep", "loading-a-scenario"],
+)
+def test_ctrl_c_anywhere_else_is_one_line_and_status_130(tmp_path, monkeypatch, command, where):
+    path = write_sweep(tmp_path) if command == "sweep" else tmp_path / "base.yaml"
+    if command != "sweep":
+        path.write_text(yaml.safe_dump(small_office_data()))
+    monkeypatch.setattr(sim.cli, where, interrupt)
+    options = ["--out", str(tmp_path / "out")] if command == "sweep" else []
+    result = CliRunner().invoke(main, [command, str(path), *options])
+    assert result.exit_code == 130, result.output
+    assert result.stderr == (
+        "caseload: stopped by SIGINT (Ctrl-C) before it finished: run the same command again\n"
+    )
+    assert not (tmp_path / "out").exists()
+
+
 # ------------------------------------------------------------------ a run that hangs
 
 
