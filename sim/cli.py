@@ -376,6 +376,7 @@ SWEEP_OUTCOMES = HEADLINE_FIGURES
     help="Write a shard every this many rows (and at least every 30 s).",
 )
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@_all_errors_option
 @click.option(
     "--allow-large",
     is_flag=True,
@@ -393,6 +394,7 @@ def sweep_command(
     run_timeout: float | None,
     shard_rows: int,
     no_progress: bool,
+    all_errors: bool,
     allow_large: bool,
 ) -> None:
     """Run every point and replication of a sweep into a results folder.
@@ -444,7 +446,7 @@ def sweep_command(
         rows = load_results(out)
         table = summarise_results(rows, SWEEP_OUTCOMES)
     except ScenarioError as exc:
-        _fail(str(exc))
+        _refuse(exc, all_errors)
     except SweepInterrupted as exc:
         _interrupted(out, exc)
     except ResultsWriteError as exc:  # no room, or the folder gone or not a folder

@@ -160,6 +160,16 @@ def test_all_errors_lists_every_problem_one_a_line(tmp_path):
     # The same option on run, with a base file's problems named with its own field.
     again = CliRunner().invoke(main, ["run", str(path), "--all-errors"])
     assert again.exit_code == 2 and again.stderr == result.stderr
+    # And on sweep, for the base scenario of a sweep file (each line says whose base it is).
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(yaml.safe_dump({**yaml.safe_load(SWEEP.read_text()), "base": path.name}))
+    options = ["--out", str(tmp_path / "out")]
+    assert "(and 3 more problems)" in refused("sweep", str(sweep), *options)
+    swept = CliRunner().invoke(main, ["sweep", str(sweep), *options, "--all-errors"])
+    assert swept.exit_code == 2 and swept.stdout == ""
+    suffix = f" (the base scenario of {sweep})"
+    assert swept.stderr.splitlines() == [line + suffix for line in lines]
+    assert not (tmp_path / "out").exists()
 
 
 # ------------------------------------------------------------ the command a file is for
