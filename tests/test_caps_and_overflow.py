@@ -167,6 +167,8 @@ def test_the_roster_chooses_as_the_rule_says(count_cap, weighted_cap, size):
         elif op < 0.8 and cases:  # a reassessment changes a held case's weight
             case = cases[int(rng.integers(len(cases)))]
             case.worker.reweigh(case, float(rng.choice([0.5, 1.0, 2.0, 3.5])))
+            held = case.worker.cases.values()
+            assert case.worker.load == pytest.approx(sum(c.weight for c in held))
         elif op < 0.85:
             assert roster.least_loaded() is scanned_choice(roster, None)
         elif op < 0.9 and len(roster) > 2:
@@ -188,6 +190,17 @@ def test_the_roster_chooses_as_the_rule_says(count_cap, weighted_cap, size):
             worker.accepting = True
             worker.set_cap_share(1.0)
     assert choices > 100 * len(workers)
+
+
+def test_a_graduated_caseload_is_a_share_of_the_full_caps_and_at_least_one_case():
+    worker = Worker(0, 7.0, count_cap=10, weighted_cap=20.0)
+    assert worker.full_caps
+    for share, count_cap in [(0.5, 5), (0.12, 1), (0.04, 1), (0.26, 3)]:
+        worker.set_cap_share(share)
+        assert (worker.count_cap, worker.weighted_cap) == (count_cap, 20.0 * share)
+        assert not worker.full_caps
+    worker.set_cap_share(1.0)
+    assert (worker.count_cap, worker.weighted_cap) == (10, 20.0) and worker.full_caps
 
 
 def test_waiting_list_serves_highest_score_then_earliest_arrival():
