@@ -186,9 +186,29 @@ def test_every_referral_is_in_exactly_one_state(variant, seed, replication, unti
     )
 
 
-def test_every_signal_ends_caught_or_as_one_harm():
-    """Each signal whose detection window ended was caught once or became one harm."""
-    scenario = sim.validate_scenario(small_office_data(**{"warmup_days": 0.0}))
+def two_types_sent_out() -> dict:
+    """Two case types, the second with no contacts (only external providers catch its
+    signals), and cases over the caps sent to providers, who catch nine in ten of their signals."""
+    data = small_office_data(
+        **{
+            "caps.overflow": "external",
+            "caps.external_cost_per_case": 100.0,
+            "caps.external_detection_probability": 0.9,
+            "workforce.caseworkers": 3,
+        }
+    )
+    family = data["case_types"][0]
+    data["case_types"].append({**family, "name": "unvisited", "first_contact": None})
+    data["case_types"][1].pop("contacts")
+    return data
+
+
+@pytest.mark.parametrize("variant", ["one_type", "two_types_sent_out"])
+def test_every_signal_ends_caught_or_as_one_harm(variant):
+    """Each signal whose detection window ended was caught once or became one harm; the
+    signals caught, by the case type of the subject's first referral, are the figures."""
+    data = small_office_data() if variant == "one_type" else two_types_sent_out()
+    scenario = sim.validate_scenario({**data, "warmup_days": 0.0})
     model = CaseloadModel(scenario, seed=3)
     harms = Counter()
     signals = {}
@@ -204,7 +224,8 @@ def test_every_signal_ends_caught_or_as_one_harm():
         on_harm_due(event)
 
     model.risk._on_signal, model.risk._on_harm_due = seeing, counting
-    summary = model.run().summary
+    output = model.run()
+    summary = output.summary
     window = scenario.risk.detection_window_days
     ended = [s for s in signals.values() if s.time + window < scenario.horizon_days]
     assert len(ended) > 100, "the scenario must produce signals"
@@ -212,9 +233,14 @@ def test_every_signal_ends_caught_or_as_one_harm():
         caught = signal.caught_at is not None
         assert caught + harms[id(signal)] == 1
         if caught:
-            assert signal.time < signal.caught_at <= signal.time + window
+            # (a provider catches a signal as it happens, a contact only after it)
+            assert signal.time <= signal.caught_at <= signal.time + window
     assert summary.caught == sum(s.caught_at is not None for s in signals.values())
     assert summary.missed == sum(harms.values())
+    caught = Counter(s.subject.origin_type for s in signals.values() if s.caught_at is not None)
+    by_type = output.by_case_type.set_index("case_type").caught
+    assert by_type.to_dict() == {c.name: caught[k] for k, c in enumerate(scenario.case_types)}
+    assert min(caught.values()) > 20, "each type must have signals caught"
 
 
 def test_log_histogram_keeps_mean_exact_and_quantiles_to_one_percent():

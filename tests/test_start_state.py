@@ -33,6 +33,13 @@ def test_the_office_starts_with_open_cases_and_a_waiting_list():
         for case in worker.cases.values():
             assert case.initial and case.assigned_at <= 0.0 < case.planned_close
             assert 0.0 <= case.work_done <= case.work_total
+    # An initial case's signals are drawn over its risk window from its arrival (before
+    # the run for an open case); those that fall inside the run are scheduled.
+    signals = [(r, s) for r in model.referrals for s in r.subject.signals]
+    assert len(signals) > 100
+    for referral, signal in signals:
+        assert signal.time >= 0.0
+        assert 0.0 <= signal.time - referral.arrival < referral.profile.risk_window
     output = model.run(30.0)
     assert sum(output.state_counts.values()) == len(model.referrals)
     assert sum(r.initial for r in model.referrals) == 17 * 12 + 25
