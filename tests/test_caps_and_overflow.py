@@ -203,6 +203,16 @@ def test_a_graduated_caseload_is_a_share_of_the_full_caps_and_at_least_one_case(
     assert (worker.count_cap, worker.weighted_cap) == (10, 20.0) and worker.full_caps
 
 
+@pytest.mark.parametrize(("count_cap", "weighted_cap"), [(2, None), (None, 3.0)])
+def test_a_worker_at_a_cap_has_no_room_and_is_not_over_it(count_cap, weighted_cap):
+    worker = Worker(0, 7.0, count_cap=count_cap, weighted_cap=weighted_cap)
+    worker.take(Case(1, 1.0))
+    worker.take(Case(2, 2.0))  # at the cap: two cases, weighing 3
+    assert not worker.has_room(0.5) and not worker.over_cap()
+    worker.take(Case(3, 0.5))
+    assert worker.over_cap()
+
+
 def test_waiting_list_serves_highest_score_then_earliest_arrival():
     profile = build_profiles(sim.validate_scenario(small_office_data()))[0]
 
