@@ -163,7 +163,9 @@ def test_the_roster_chooses_as_the_rule_says(count_cap, weighted_cap, size):
                 cases.append(case)
         elif op < 0.75 and cases:
             case = cases.pop(int(rng.integers(len(cases))))
-            case.worker.release(case)
+            worker = case.worker
+            worker.release(case)
+            assert worker.load == pytest.approx(sum(c.weight for c in worker.cases.values()))
         elif op < 0.8 and cases:  # a reassessment changes a held case's weight
             case = cases[int(rng.integers(len(cases)))]
             case.worker.reweigh(case, float(rng.choice([0.5, 1.0, 2.0, 3.5])))
