@@ -209,6 +209,7 @@ def test_a_graduated_caseload_is_a_share_of_the_full_caps_and_at_least_one_case(
 def test_a_worker_at_a_cap_has_no_room_and_is_not_over_it(count_cap, weighted_cap):
     worker = Worker(0, 7.0, count_cap=count_cap, weighted_cap=weighted_cap)
     worker.take(Case(1, 1.0))
+    assert worker.has_room(2.0)  # a case that fills the cap exactly fits
     worker.take(Case(2, 2.0))  # at the cap: two cases, weighing 3
     assert not worker.has_room(0.5) and not worker.over_cap()
     worker.take(Case(3, 0.5))
