@@ -6,12 +6,15 @@
   ``agency_lag`` after the vacancy opened.
 - A hire with no training takes cases the day it starts.
 - An agency worker is experienced from the first day (full detection and productivity).
+- A worker quits on the day the quit hazard accumulated since hire reaches its lifetime.
 - Every caseworker who holds a position is numbered once, in order of start: the staff in
   post at the start 0 to n - 1, then each hire and agency worker the next number (the
   ``worker`` of the per-referral and staff records, docs/outputs.md).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
@@ -142,3 +145,21 @@ def test_the_mean_vacancy_is_the_gap_in_the_staff_records(seed):
     ]
     assert out.summary.hires == len(gaps) >= 3
     assert out.summary.vacancy_days_mean == pytest.approx(np.mean(gaps), rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_worker_quits_the_day_its_hazard_since_hire_reaches_its_lifetime(seed):
+    """With strain off the daily quit hazard is the base rate, read at every whole day: a
+    worker leaves at the n-th reading it is in post for, n = ceil(lifetime / hazard),
+    counting from the first whole day of its post (day 1 for the staff in post at the
+    start; a hire starting on a whole day is read that day)."""
+    scenario = office(strain={"enabled": False}, **{"hiring.agency_cover_share": 0.0})
+    model = CaseloadModel(scenario, seed=seed)
+    model.run()
+    hazard = model.careers.base_hazard
+    assert hazard == pytest.approx(1.5 / 365.0)
+    quitters = [w for w in model.careers.staff if w.left_at < math.inf and not w.agency]
+    assert len(quitters) >= 5
+    for worker in quitters:
+        first = max(math.ceil(worker.hired_at), 1)
+        assert worker.left_at - first + 1 == math.ceil(worker.lifetime / hazard), worker
