@@ -163,3 +163,26 @@ def test_a_worker_quits_the_day_its_hazard_since_hire_reaches_its_lifetime(seed)
     for worker in quitters:
         first = max(math.ceil(worker.hired_at), 1)
         assert worker.left_at - first + 1 == math.ceil(worker.lifetime / hazard), worker
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_hire_at_noon_works_no_hours_until_its_first_working_day(seed):
+    """Two caseworkers with far more work than hours, quitting often, each replaced half a
+    day later (at noon, while the other works): every hour at work is worked, and the
+    hire's first afternoon, which had no hours at work (they are counted at 09:00), has
+    none worked either."""
+    data = small_office_data(
+        **{
+            "horizon_days": 200.0,
+            "warmup_days": 20.0,
+            "workforce.caseworkers": 2,
+            "case_types.0.arrivals.rate_per_year": 3000.0,
+            "caps.count": 1000,
+            "turnover": {"annual_rate": 5.0},
+            "hiring": {"lag": {"distribution": "fixed", "value": 0.5}, "training_days": 0.0},
+        }
+    )
+    summary = CaseloadModel(sim.validate_scenario(data), seed=seed).run().summary
+    assert summary.hires >= 2
+    at_work = summary.hours_available + summary.overtime_hours
+    assert summary.hours_worked == pytest.approx(at_work, rel=1e-12)
