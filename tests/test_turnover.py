@@ -124,6 +124,7 @@ def test_new_hires_train_then_ramp_up(seed):
     assert hired, "the run must hire someone"
     for worker in hired:
         assert worker.ready_at == pytest.approx(worker.hired_at + 40.0)
+        assert worker.accepting == (worker.ready_at < scenario.horizon_days)  # once trained
         for case in worker.cases.values():
             came = case.assigned_at if case.transferred_at is None else case.transferred_at
             assert came >= worker.ready_at
