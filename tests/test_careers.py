@@ -186,3 +186,17 @@ def test_a_hire_at_noon_works_no_hours_until_its_first_working_day(seed):
     assert summary.hires >= 2
     at_work = summary.hours_available + summary.overtime_hours
     assert summary.hours_worked == pytest.approx(at_work, rel=1e-12)
+
+
+@pytest.mark.parametrize("ramp_days", [0.5, 100.0])
+def test_a_graduated_cap_rises_evenly_over_the_ramp_however_short(ramp_days):
+    """After training a hire carries ``ramp_start_share`` of the caps, rising in a straight
+    line to all of them at the ramp's end (a ramp shorter than a day included)."""
+    careers = CaseloadModel(office(**{"hiring.ramp_days": ramp_days}), seed=1).careers
+    start = careers.hiring.ramp_start_share
+    worker = careers.new_hire(0, 10.0)
+    ready = worker.ready_at
+    assert careers.cap_share(worker, ready) == start
+    assert careers.cap_share(worker, ready + 0.25 * ramp_days) == start + (1 - start) * 0.25
+    assert careers.cap_share(worker, ready + ramp_days) == 1.0
+    assert careers.cap_share(worker, ready + 2 * ramp_days) == 1.0

@@ -187,6 +187,7 @@ def test_programme_costs_accrue_per_caseworker_in_post() -> None:
         assert row.retention_pay_cost == pytest.approx(5.0 * worker_days, rel=1e-9)
 
 
+@pytest.mark.fast
 def test_a_faster_pipeline_cuts_each_lag_and_costs_per_hire() -> None:
     """With a fixed 60-day lag, a cut of 0.6 at level 0.5 leaves 42 days; each hire costs
     level x cost_per_hire."""
