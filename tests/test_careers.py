@@ -85,10 +85,12 @@ def test_a_share_of_vacancies_is_covered_by_an_agency_worker_after_the_agency_la
 @pytest.mark.parametrize("seed", SEEDS)
 def test_a_hire_with_no_training_takes_cases_the_day_they_start(seed):
     scenario = office(**{"hiring.training_days": 0.0, "hiring.agency_cover_share": 0.0})
-    out = sim.run_replication(scenario, 0, seed, records=True)
+    out = sim.run_replication(scenario, 0, seed, records=True, timeseries=True)
     hires = out.staff[out.staff.hired_at > 0]
     assert len(hires) >= 3
     assert (hires.ready_at == hires.hired_at).all()
+    # Nobody is ever in training, not even at a daily reading at the very moment of a hire.
+    assert (out.timeseries.in_training == 0).all()
     # Cases never handed on were assigned to the worker who holds them (a transferred
     # case keeps the time of its first assignment).
     kept = out.records[out.records.handoffs == 0]
