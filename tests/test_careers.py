@@ -19,10 +19,12 @@ import math
 import numpy as np
 import pytest
 from conftest import small_office_data
+from scipy import stats
 from statistics_checks import ALPHA, POWER, SEEDS, binomial_power, binomial_region
 
 import sim
 from sim.core.model import CaseloadModel
+from sim.core.referral import ReferralState
 
 pytestmark = pytest.mark.fast
 
@@ -202,3 +204,44 @@ def test_a_graduated_cap_rises_evenly_over_the_ramp_however_short(ramp_days):
     assert careers.cap_share(worker, ready + 0.25 * ramp_days) == start + (1 - start) * 0.25
     assert careers.cap_share(worker, ready + ramp_days) == 1.0
     assert careers.cap_share(worker, ready + 2 * ramp_days) == 1.0
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_an_agency_lag_is_drawn_from_its_distribution(seed):
+    """An exponential agency lag of mean 14 days: the lags of 2,000 vacancies against
+    scipy's exponential (Kolmogorov-Smirnov); a mean 20% longer would fail the check."""
+    lag = {"distribution": "exponential", "mean": 14.0}
+    scenario = office(**{"hiring.agency_cover_share": 1.0, "hiring.agency_lag": lag})
+    careers = CaseloadModel(scenario, seed=seed).careers
+    lags = np.array([careers.agency_start(0, 100.0) - 100.0 for _ in range(2000)])
+    reference = stats.expon(scale=14.0).cdf
+    assert stats.kstest(lags, reference).pvalue > ALPHA
+    wrong = np.random.default_rng(seed).exponential(16.8, (20, lags.size))
+    assert np.mean([stats.kstest(row, reference).pvalue <= ALPHA for row in wrong]) >= POWER
+
+
+def test_no_agency_worker_is_sent_to_start_with_the_hire():
+    """With the hire and the agency worker both due 14 days after a vacancy opens, the
+    agency worker is not sent: cover starts only before the permanent hire."""
+    scenario = office(**{"hiring.lag.value": 14.0, "hiring.fill_probability": 1.0})
+    assert scenario.hiring.agency_lag.value == 14.0 and scenario.hiring.agency_cover_share > 0
+    out = sim.run_replication(scenario, 0, 1, records=True)
+    assert out.summary.hires >= 3
+    assert not out.staff.agency.any()
+
+
+def test_a_leavers_cases_go_to_colleagues_highest_score_first():
+    """A leaver holds three cases and a colleague has room for one: the case with the
+    highest score is transferred, the other two wait."""
+    scenario = office(
+        **{"workforce.caseworkers": 2, "caps.count": 3},
+        initial_state={"open_cases_per_worker": 3},
+    )
+    model = CaseloadModel(scenario, seed=1)
+    leaver, colleague = model.roster.workers
+    colleague.count_cap = 4  # room for one case more
+    held = sorted(leaver.cases.values(), key=lambda case: case.score)
+    assert len(held) == 3 and held[0].score < held[1].score < held[2].score
+    model.careers.quit(leaver)
+    assert held[2].worker is colleague
+    assert [case.state for case in held[:2]] == [ReferralState.WAITING] * 2
