@@ -270,3 +270,14 @@ def test_recruitment_rounds_of_exponential_lags_take_an_exponential_time(seed):
     assert stats.kstest(times, reference).pvalue > ALPHA
     wrong = np.random.default_rng(seed).exponential(1.2 * ROUND_DAYS / FILL, (20, times.size))
     assert np.mean([stats.kstest(row, reference).pvalue <= ALPHA for row in wrong]) >= POWER
+
+
+@pytest.mark.parametrize("days", [0.0, 0.5, 365.0])
+def test_experience_rises_evenly_from_hire_over_the_experience_days(days):
+    """A hire is a novice (0) on the day it starts and experienced (1) after
+    ``experience_days``, in a straight line; with no experience days, experienced at once."""
+    careers = CaseloadModel(office(**{"hiring.experience_days": days}), seed=1).careers
+    worker = careers.new_hire(0, 10.0)
+    for elapsed in (0.0, 0.25, 0.5, 365.0, 400.0):
+        expected = 1.0 if days == 0 else min(elapsed / days, 1.0)
+        assert careers.experience(worker, 10.0 + elapsed) == expected, elapsed
