@@ -151,17 +151,21 @@ def test_the_mean_vacancy_is_the_gap_in_the_staff_records(seed):
     assert out.summary.vacancy_days_mean == pytest.approx(np.mean(gaps), rel=1e-12)
 
 
+@pytest.mark.parametrize("retention_pay", [None, 0.5], ids=["no_pay", "pay"])
 @pytest.mark.parametrize("seed", SEEDS)
-def test_a_worker_quits_the_day_its_hazard_since_hire_reaches_its_lifetime(seed):
-    """With strain off the daily quit hazard is the base rate, read at every whole day: a
-    worker leaves at the n-th reading it is in post for, n = ceil(lifetime / hazard),
-    counting from the first whole day of its post (day 1 for the staff in post at the
-    start; a hire starting on a whole day is read that day)."""
-    scenario = office(strain={"enabled": False}, **{"hiring.agency_cover_share": 0.0})
+def test_a_worker_quits_the_day_its_hazard_since_hire_reaches_its_lifetime(seed, retention_pay):
+    """With strain off the daily quit hazard is the base rate (times ``1 - quit_cut * level``
+    with retention pay), read at every whole day: a worker leaves at the n-th reading it is
+    in post for, n = ceil(lifetime / hazard), counting from the first whole day of its post
+    (day 1 for the staff in post at the start; a hire starting on a whole day is read that
+    day)."""
+    levers = {} if retention_pay is None else {"retention_pay": {"level": 0.5, "quit_cut": 0.4}}
+    no_agency = {"hiring.agency_cover_share": 0.0}
+    scenario = office(strain={"enabled": False}, levers=levers, **no_agency)
     model = CaseloadModel(scenario, seed=seed)
     model.run()
     hazard = model.careers.base_hazard
-    assert hazard == pytest.approx(1.5 / 365.0)
+    assert hazard == pytest.approx(1.5 / 365.0 * (1.0 if retention_pay is None else 0.8))
     quitters = [w for w in model.careers.staff if w.left_at < math.inf and not w.agency]
     assert len(quitters) >= 5
     for worker in quitters:
