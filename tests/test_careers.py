@@ -285,3 +285,14 @@ def test_experience_rises_evenly_from_hire_over_the_experience_days(days):
     for elapsed in (0.0, 0.25, 0.5, 365.0, 400.0):
         expected = 1.0 if days == 0 else min(elapsed / days, 1.0)
         assert careers.experience(worker, 10.0 + elapsed) == expected, elapsed
+
+
+def test_a_positions_lifetimes_and_hiring_lags_come_from_streams_of_their_own():
+    """Each position draws its workers' lifetimes and its hiring lags from independent
+    streams: no lifetime is its position's first lag (both exponential) in another unit."""
+    lag = {"distribution": "exponential", "mean": ROUND_DAYS}
+    scenario = office(**{"hiring.lag": lag, "hiring.fill_probability": 1.0})
+    careers = CaseloadModel(scenario, seed=1).careers
+    lifetimes = np.array([worker.lifetime for worker in careers.roster.workers])
+    lags = np.array([careers.hire_time(p, 0.0) for p in range(len(lifetimes))]) / ROUND_DAYS
+    assert len(lifetimes) == 6 and not np.isclose(lifetimes, lags, rtol=1e-9).any()
