@@ -289,10 +289,12 @@ def test_experience_rises_evenly_from_hire_over_the_experience_days(days):
 
 def test_a_positions_lifetimes_and_hiring_lags_come_from_streams_of_their_own():
     """Each position draws its workers' lifetimes and its hiring lags from independent
-    streams: no lifetime is its position's first lag (both exponential) in another unit."""
+    streams: no lifetime is its position's first lag (both exponential) in another unit,
+    and no two positions draw the same lags."""
     lag = {"distribution": "exponential", "mean": ROUND_DAYS}
     scenario = office(**{"hiring.lag": lag, "hiring.fill_probability": 1.0})
     careers = CaseloadModel(scenario, seed=1).careers
     lifetimes = np.array([worker.lifetime for worker in careers.roster.workers])
     lags = np.array([careers.hire_time(p, 0.0) for p in range(len(lifetimes))]) / ROUND_DAYS
     assert len(lifetimes) == 6 and not np.isclose(lifetimes, lags, rtol=1e-9).any()
+    assert len(set(lags)) == len(lags)
