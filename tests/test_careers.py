@@ -298,3 +298,18 @@ def test_a_positions_lifetimes_and_hiring_lags_come_from_streams_of_their_own():
     lags = np.array([careers.hire_time(p, 0.0) for p in range(len(lifetimes))]) / ROUND_DAYS
     assert len(lifetimes) == 6 and not np.isclose(lifetimes, lags, rtol=1e-9).any()
     assert len(set(lags)) == len(lags)
+
+
+def test_a_positions_absences_and_recruitment_rounds_come_from_streams_of_their_own():
+    """A position's absences (a chance of 0.4 a day) and its recruitment rounds (each filling
+    with 0.4) are drawn from independent streams: the days absent and the rounds filled
+    are two different sequences of 400."""
+    careers = CaseloadModel(office(), seed=1).careers
+    worker = careers.roster.workers[0]
+    absent = [careers.absent_today(worker, FILL) for _ in range(400)]
+    filled: list[bool] = []
+    while len(filled) < 400:
+        rounds = round((careers.hire_time(worker.position, 0.0)) / ROUND_DAYS)
+        filled += [False] * (rounds - 1) + [True]
+    assert absent != filled[:400]
+    assert 0.3 < np.mean(absent) < 0.5 and 0.3 < np.mean(filled) < 0.5
