@@ -301,15 +301,20 @@ def test_a_positions_lifetimes_and_hiring_lags_come_from_streams_of_their_own():
 
 
 def test_a_positions_absences_and_recruitment_rounds_come_from_streams_of_their_own():
-    """A position's absences (a chance of 0.4 a day) and its recruitment rounds (each filling
-    with 0.4) are drawn from independent streams: the days absent and the rounds filled
-    are two different sequences of 400."""
+    """A position's absences, its recruitment rounds (each filling with 0.4) and its agency
+    cover (0.6 of vacancies) are drawn from independent streams: the days absent, at the
+    same chances, are other sequences than the rounds filled and the vacancies covered."""
     careers = CaseloadModel(office(), seed=1).careers
     worker = careers.roster.workers[0]
+    p = worker.position
     absent = [careers.absent_today(worker, FILL) for _ in range(400)]
     filled: list[bool] = []
     while len(filled) < 400:
-        rounds = round((careers.hire_time(worker.position, 0.0)) / ROUND_DAYS)
+        rounds = round((careers.hire_time(p, 0.0)) / ROUND_DAYS)
         filled += [False] * (rounds - 1) + [True]
     assert absent != filled[:400]
     assert 0.3 < np.mean(absent) < 0.5 and 0.3 < np.mean(filled) < 0.5
+    careers = CaseloadModel(office(), seed=1).careers  # afresh: both streams unread
+    absent = [careers.absent_today(worker, 0.6) for _ in range(400)]
+    covered = [careers.agency_start(p, 0.0) is not None for _ in range(400)]
+    assert absent != covered and 0.5 < np.mean(covered) < 0.7
