@@ -23,8 +23,9 @@ from scipy import stats
 from statistics_checks import ALPHA, POWER, SEEDS, binomial_power, binomial_region
 
 import sim
+from sim.core.casetypes import build_profiles
 from sim.core.model import CaseloadModel
-from sim.core.referral import ReferralState
+from sim.core.referral import Referral, ReferralState, Subject
 
 pytestmark = pytest.mark.fast
 
@@ -318,3 +319,21 @@ def test_a_positions_absences_and_recruitment_rounds_come_from_streams_of_their_
     absent = [careers.absent_today(worker, 0.6) for _ in range(400)]
     covered = [careers.agency_start(p, 0.0) is not None for _ in range(400)]
     assert absent != covered and 0.5 < np.mean(covered) < 0.7
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["count_cap", "weighted_cap"])
+def test_the_roster_measures_load_as_the_caps_do(weighted):
+    """Under a weighted cap the least-loaded worker is the one holding the least weight,
+    under a count cap the one holding the fewest cases."""
+    caps = {"caps.count": None, "caps.weighted": 9.0} if weighted else {"caps.count": 12}
+    scenario = office(**caps)
+    careers = CaseloadModel(scenario, seed=1).careers
+    heavy, light, *others = careers.roster.workers
+    for worker in others:
+        worker.accepting = False
+    profile = build_profiles(scenario)[0]
+    cases = [Referral(i, Subject(i, 0), profile, 0.0, 0, 0.0, 0.5, 0, 10.0) for i in range(3)]
+    for case, weight, worker in zip(cases, (3.0, 0.5, 0.5), (heavy, light, light), strict=True):
+        case.weight = weight
+        worker.take(case)
+    assert careers.roster.least_loaded() is (light if weighted else heavy)
