@@ -110,6 +110,8 @@ def test_an_agency_worker_is_experienced_from_the_first_day():
     careers, now = model.careers, 200.0
     worker = careers.agency_worker(0, now)
     assert worker.agency and worker.accepting and worker.ready_at == now
+    # its record's hired_at is set back by the experience it arrives with (docs/outputs.md)
+    assert worker.hired_at == now - careers.hiring.experience_days
     assert careers.experience(worker, now) == 1.0
     assert careers.detection(worker, now) == 1.0
     assert careers.productivity(worker, now) == 1.0
