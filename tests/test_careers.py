@@ -6,7 +6,13 @@
   ``agency_lag`` after the vacancy opened.
 - A hire with no training takes cases the day it starts.
 - An agency worker is experienced from the first day (full detection and productivity).
-- A worker quits on the day the quit hazard accumulated since hire reaches its lifetime.
+- A worker quits on the day the quit hazard accumulated since hire reaches its lifetime
+  (retention pay lowering the hazard); a hire starting mid-day works from its next day.
+- Graduated caps and experience rise in a straight line over their ramps, however short;
+  a hire due in a freeze window starts at its end.
+- A leaver's cases go to colleagues highest score first; the roster measures load as the
+  caps do.
+- Each position's lifetimes, lags, absences and agency cover come from streams of their own.
 - Every caseworker who holds a position is numbered once, in order of start: the staff in
   post at the start 0 to n - 1, then each hire and agency worker the next number (the
   ``worker`` of the per-referral and staff records, docs/outputs.md).
