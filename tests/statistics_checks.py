@@ -30,6 +30,7 @@ __all__ = [
     "SEED_POWER",
     "binomial_power",
     "binomial_region",
+    "exponential_fit",
     "mean_interval",
     "poisson_power",
     "poisson_region",
@@ -67,6 +68,18 @@ def binomial_power(trials: int, p: float, alternative: float, alpha: float = ALP
         low - 1, trials, alternative
     )
     return float(1.0 - inside)
+
+
+def exponential_fit(
+    draws: np.ndarray, mean: float, longer: float, seed: int, alpha: float = ALPHA
+) -> tuple[float, float]:
+    """Kolmogorov-Smirnov of ``draws`` against the exponential of ``mean``: its p-value, and
+    its power, the share of 20 samples of the same size from an exponential ``longer`` times
+    the mean (drawn with ``seed``) that it rejects at ``alpha``."""
+    reference = stats.expon(scale=mean).cdf
+    wrong = np.random.default_rng(seed).exponential(longer * mean, (20, len(draws)))
+    power = np.mean([stats.kstest(row, reference).pvalue < alpha for row in wrong])
+    return float(stats.kstest(draws, reference).pvalue), float(power)
 
 
 def poisson_region(mean: float, alpha: float = ALPHA) -> tuple[int, int]:

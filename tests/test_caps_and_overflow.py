@@ -122,6 +122,11 @@ class Case:
         self.id, self.weight, self.worker = id, weight, None
 
 
+def held_weight(worker: Worker) -> float:
+    """The load a worker should report: the weights of the cases it holds."""
+    return sum(case.weight for case in worker.cases.values())
+
+
 def scanned_choice(roster: Roster, weight: float | None) -> Worker | None:
     """The rule stated plainly: the first worker in position order with the lowest load
     among those with room (``weight`` None: among those taking cases, caps ignored)."""
@@ -165,12 +170,11 @@ def test_the_roster_chooses_as_the_rule_says(count_cap, weighted_cap, size):
             case = cases.pop(int(rng.integers(len(cases))))
             worker = case.worker
             worker.release(case)
-            assert worker.load == pytest.approx(sum(c.weight for c in worker.cases.values()))
+            assert worker.load == pytest.approx(held_weight(worker))
         elif op < 0.8 and cases:  # a reassessment changes a held case's weight
             case = cases[int(rng.integers(len(cases)))]
             case.worker.reweigh(case, float(rng.choice([0.5, 1.0, 2.0, 3.5])))
-            held = case.worker.cases.values()
-            assert case.worker.load == pytest.approx(sum(c.weight for c in held))
+            assert case.worker.load == pytest.approx(held_weight(case.worker))
         elif op < 0.85:
             assert roster.least_loaded() is scanned_choice(roster, None)
         elif op < 0.9 and len(roster) > 2:
