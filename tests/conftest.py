@@ -18,6 +18,7 @@ from queueing_theory import mmc_data  # noqa: F401  (shared with benchmarks/run.
 from statistics_checks import SEEDS
 
 import sim
+from sim.core.referral import Referral, Subject
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # figures are drawn, never shown
 
@@ -108,3 +109,19 @@ def assert_same_results(first: sim.RunResult, second: sim.RunResult):
     """Two runs' summaries and daily series are identical."""
     pd.testing.assert_frame_equal(first.replications, second.replications)
     pd.testing.assert_frame_equal(first.timeseries, second.timeseries)
+
+
+def a_referral(
+    profile: Any,
+    id: int = 0,
+    *,
+    tier: int = 0,
+    arrival: float = 0.0,
+    score: float = 0.5,
+    duration: float = 30.0,
+    subject: Subject | None = None,
+) -> Referral:
+    """A referral of one case type built by hand: complexity 0, raw score 0, its own new
+    subject of the same tier (numbered as the referral) unless ``subject`` is given."""
+    subject = Subject(id, tier) if subject is None else subject
+    return Referral(id, subject, profile, arrival, 0, 0.0, score, tier, duration)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import small_office_data
+from conftest import a_referral, small_office_data
 
 import sim
 from sim.core.casetypes import build_profiles
-from sim.core.referral import Referral, Subject
 from sim.core.waiting_list import WaitingList
 from sim.core.workforce import Roster, Worker
 
@@ -88,14 +87,14 @@ def test_least_loaded_worker_gets_the_case():
     workers = [Worker(i, 7.0, count_cap=3, weighted_cap=None) for i in range(3)]
     roster = Roster(workers, weighted=False)
     for i in range(7):
-        referral = Referral(i, Subject(i, 0), profile, 0.0, 0, 0.0, 0.5, 0, 30.0)
+        referral = a_referral(profile, i)
         worker = roster.least_loaded_with_room(referral.weight)
         worker.take(referral)
         loads = [len(w.cases) for w in workers]
         assert max(loads) - min(loads) <= 1
     assert [len(w.cases) for w in workers] == [3, 2, 2]  # ties go to the lowest id
     for i in (7, 8):
-        extra = Referral(i, Subject(i, 0), profile, 0.0, 0, 0.0, 0.5, 0, 30.0)
+        extra = a_referral(profile, i)
         roster.least_loaded_with_room(extra.weight).take(extra)
     assert roster.least_loaded_with_room(1.0) is None  # everyone full
     assert roster.least_loaded() in workers
@@ -105,10 +104,10 @@ def test_weighted_roster_balances_weight_not_count():
     workers = [Worker(i, 7.0, count_cap=None, weighted_cap=10.0) for i in range(2)]
     roster = Roster(workers, weighted=True)
     profile = build_profiles(sim.validate_scenario(small_office_data()))[0]
-    heavy = Referral(0, Subject(0, 0), profile, 0.0, 0, 0.0, 0.5, 0, 30.0)
+    heavy = a_referral(profile)
     heavy.weight = 6.0
     roster.least_loaded_with_room(6.0).take(heavy)
-    light = [Referral(i, Subject(i, 0), profile, 0.0, 0, 0.0, 0.5, 0, 30.0) for i in (1, 2, 3)]
+    light = [a_referral(profile, i) for i in (1, 2, 3)]
     for referral in light:
         roster.least_loaded_with_room(referral.weight).take(referral)
     assert [w.load for w in workers] == [6.0, 3.0]
@@ -224,7 +223,7 @@ def test_waiting_list_serves_highest_score_then_earliest_arrival():
     profile = build_profiles(sim.validate_scenario(small_office_data()))[0]
 
     def referral(i, score, arrival):
-        return Referral(i, Subject(i, 0), profile, arrival, 0, 0.0, score, 0, 30.0)
+        return a_referral(profile, i, arrival=arrival, score=score)
 
     queue = WaitingList()
     a, b, c, d = (

@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import small_office_data
+from conftest import a_referral, small_office_data
 from statistics_checks import (
     ALPHA,
     POWER,
@@ -37,7 +37,7 @@ from statistics_checks import (
 import sim
 from sim.core.casetypes import build_profiles
 from sim.core.model import CaseloadModel
-from sim.core.referral import Referral, ReferralState, Subject
+from sim.core.referral import ReferralState
 
 pytestmark = pytest.mark.fast
 
@@ -342,7 +342,7 @@ def test_the_roster_measures_load_as_the_caps_do(weighted):
     for worker in others:
         worker.accepting = False
     profile = build_profiles(scenario)[0]
-    cases = [Referral(i, Subject(i, 0), profile, 0.0, 0, 0.0, 0.5, 0, 10.0) for i in range(3)]
+    cases = [a_referral(profile, i, duration=10.0) for i in range(3)]
     for case, weight, worker in zip(cases, (3.0, 0.5, 0.5), (heavy, light, light), strict=True):
         case.weight = weight
         worker.take(case)

@@ -22,7 +22,7 @@ from collections import defaultdict
 
 import numpy as np
 import pytest
-from conftest import small_office_data
+from conftest import a_referral, small_office_data
 from scipy import stats
 from statistics_checks import (
     ALPHA,
@@ -37,7 +37,7 @@ from statistics_checks import (
 import sim
 from sim.core.casetypes import build_profiles
 from sim.core.model import CaseloadModel
-from sim.core.referral import Referral, Subject
+from sim.core.referral import Referral
 from sim.core.risk import Signal
 from sim.core.work import (
     deadline_first,
@@ -150,8 +150,8 @@ def a_held_case(scenario: sim.Scenario, signal_times: list[float], draws: list[f
     """A case held by an experienced worker, its subject carrying signals with these
     times and first-attempt uniforms."""
     profile = build_profiles(scenario)[0]
-    subject = Subject(0, 0)
-    case = Referral(0, subject, profile, 0.0, 0, 0.0, 0.5, 0, 30.0)
+    case = a_referral(profile)
+    subject = case.subject
     case.worker = Worker(0, 7.0, None, None)
     subject.signals = [Signal(subject, t, d, 0.5) for t, d in zip(signal_times, draws, strict=True)]
     return case
@@ -219,7 +219,7 @@ def test_the_detection_probability_is_lowered_by_strain_experience_supervision_a
     worker = Worker(99, 7.0, None, None, hired_at=now - tenure, ready_at=now - tenure)
     worker.strain = strain
     profile = build_profiles(scenario)[0]
-    case = Referral(0, Subject(0, 0), profile, 0.0, 0, 0.0, 0.5, 0, 30.0)
+    case = a_referral(profile)
     case.worker = worker
     case.transferred_at = None if since_transfer is None else now - since_transfer
     if expected is None:
@@ -334,7 +334,7 @@ def test_an_escalation_re_tiers_a_waiting_case(seed):
 def a_case(**changes) -> Referral:
     """A real referral of the small office's case type (contacts every 14/10/7 days)."""
     profile = build_profiles(sim.validate_scenario(small_office_data(**changes)))[0]
-    case = Referral(0, Subject(0, 2), profile, 3.2, 0, 0.0, 0.5, 2, 30.0)
+    case = a_referral(profile, tier=2, arrival=3.2)
     case.assigned_at = 3.2
     return case
 
@@ -435,7 +435,7 @@ def worker_with(cases: list[tuple[float, float, float]]) -> tuple[Worker, list[R
     worker = Worker(0, 7.0, None, None)
     held = []
     for i, (close, total, done) in enumerate(cases):
-        case = Referral(i, Subject(i, 0), profile, 0.0, 0, 0.0, 0.5, 0, 30.0)
+        case = a_referral(profile, i)
         case.planned_close, case.work_total, case.work_done = close, total, done
         worker.take(case)
         held.append(case)
@@ -464,7 +464,7 @@ def long_contact_profile():
 
 def held_case(profile, id: int, **attributes) -> Referral:
     """A high-tier case with the given attributes (``assigned_at``, ``work_total``, ...)."""
-    case = Referral(id, Subject(id, 2), profile, 0.0, 0, 0.0, 0.5, 2, 30.0)
+    case = a_referral(profile, id, tier=2)
     for name, value in attributes.items():
         setattr(case, name, value)
     return case

@@ -10,12 +10,11 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import FIRST_SEED_FAST, merge, small_office_data
+from conftest import FIRST_SEED_FAST, a_referral, merge, small_office_data
 from scipy import stats
 
 import sim
 from sim.core.model import CaseloadModel
-from sim.core.referral import Referral, Subject
 
 SEEDS = [1, 2, 3, 4, 5]
 PROBABILITY = {"low": 0.1, "medium": 0.3, "high": 0.6}
@@ -85,7 +84,7 @@ def test_each_case_opened_about_a_subject_has_its_own_pathway_draw():
     profile = model.intake.profiles[0]
     draws = []
     for subject_id in range(40):
-        previous = Referral(subject_id, Subject(subject_id, 0), profile, 0.0, 0, 0.0, 0.5, 0, 20.0)
+        previous = a_referral(profile, subject_id, duration=20.0)
         for opened in range(5):
             previous.subject.opened = opened
             model.intake.rerefer(previous)

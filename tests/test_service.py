@@ -12,7 +12,7 @@ import math
 from collections import Counter
 
 import pytest
-from conftest import FIRST_SEED_FAST, small_office_data
+from conftest import FIRST_SEED_FAST, a_referral, small_office_data
 from scipy import stats
 
 import sim
@@ -55,7 +55,7 @@ def service_office(**changes) -> sim.Scenario:
 def a_case(profile_index: int = 0, **attributes) -> Referral:
     scenario = service_office()
     profile = sim.core.casetypes.build_profiles(scenario)[profile_index]
-    case = Referral(1, Subject(1, 2), profile, 0.0, 0, 0.0, 0.5, 2, 100.0)
+    case = a_referral(profile, 1, tier=2, duration=100.0)
     case.assigned_at = 0.0
     case.state = ReferralState.OPEN
     for name, value in attributes.items():
