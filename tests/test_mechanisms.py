@@ -41,6 +41,7 @@ from sim.core.referral import Referral
 from sim.core.risk import Signal
 from sim.core.work import (
     deadline_first,
+    respond_now,
     roll_missed_contacts,
     schedule_next_contact,
     work_ahead,
@@ -571,6 +572,30 @@ def test_no_work_ahead_without_hours_left():
     worker.hours_left = 0.0
     work_ahead(worker, Done())
     assert a.work_done == 8.0
+
+
+def test_a_first_contact_is_made_at_once_only_if_the_hours_and_the_day_allow():
+    """By hand: at noon, a worker free from 13:00 with 7 hours left makes a new case's first
+    contact at 13:00 (recorded, its hours spent, free again after them), even when it ends
+    exactly at the day's end; not for a case past its first contact, nor with too few hours
+    left, nor when it would run past the day's end."""
+    profile = build_profiles(sim.validate_scenario(small_office_data()))[0]
+    hours, noon, one_pm = profile.first_contact_hours, 10.5, 10.5 + 1 / 24
+
+    def respond(case, hours_left=7.0, day_end=11.0):
+        worker, day = Worker(0, 7.0, None, None), Day()
+        worker.hours_left, worker.free_from, worker.day_end = hours_left, one_pm, day_end
+        made = respond_now(worker, case, noon, day)
+        return made, day.contacts, worker.hours_left, worker.free_from
+
+    new = a_referral(profile)
+    new.contact_first = True
+    ends = one_pm + hours / 24
+    assert respond(new) == (True, [(0, one_pm)], 7.0 - hours, pytest.approx(ends))
+    assert respond(new, day_end=ends)[0]
+    assert respond(new, day_end=ends - 0.001) == (False, [], 7.0, one_pm)
+    assert respond(new, hours_left=hours - 0.01) == (False, [], hours - 0.01, one_pm)
+    assert respond(a_referral(profile)) == (False, [], 7.0, one_pm)
 
 
 @pytest.mark.parametrize("seed", SEEDS)

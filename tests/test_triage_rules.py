@@ -12,10 +12,12 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from conftest import small_office_data
+from conftest import a_referral, small_office_data
 from statistics_checks import ALPHA, SEEDS, mean_interval
 
 import sim
+from sim.core.casetypes import build_profiles
+from sim.core.work import CASEWORK, CONTACT, TRIAGE_RULES
 
 RULES = ("risk_first", "deadline_first", "new_cases_first", "fifo")
 REPLICATIONS = 10
@@ -110,3 +112,44 @@ def test_a_custom_triage_rule_is_used():
     named = sim.run(scenario, replications=1, seed=3).replications
     assert calls["called"] > 1000
     assert custom["missed"].iloc[0] > named["missed"].iloc[0]
+
+
+# ---------------------------------------------------------------- the rules' sort keys, by hand
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        # tier, then score, highest first; then contacts before case work
+        ("risk_first", ["b1", "b2", "a1", "a2", "d1", "d2", "c1"]),
+        ("deadline_first", ["c1", "d2", "b2", "a1", "b1", "d1", "a2"]),
+        # new cases' first contacts, by deadline, then everything else by deadline
+        ("new_cases_first", ["b1", "d1", "c1", "d2", "b2", "a1", "a2"]),
+        ("fifo", ["c1", "d1", "d2", "b1", "b2", "a1", "a2"]),
+    ],
+)
+def test_each_rule_orders_a_days_tasks_as_documented(rule, expected):
+    """Seven tasks of four cases (1: a contact, 2: case work), sorted by each rule's key.
+    a: tier 2, score 0.6, arrived day 5; b: tier 2, score 0.9, day 3, first contact due;
+    c: tier 0, score 0.95, day 1; d: tier 1, score 0.5, day 2, first contact due."""
+    profile = build_profiles(sim.validate_scenario(small_office_data()))[0]
+    cases = {
+        name: a_referral(profile, i, tier=tier, score=score, arrival=arrival)
+        for i, (name, tier, score, arrival) in enumerate(
+            [("a", 2, 0.6, 5.0), ("b", 2, 0.9, 3.0), ("c", 0, 0.95, 1.0), ("d", 1, 0.5, 2.0)]
+        )
+    }
+    cases["b"].contact_first = cases["d"].contact_first = True
+    tasks = {
+        "a1": (CONTACT, 4.0),
+        "a2": (CASEWORK, 10.0),
+        "b1": (CONTACT, 6.0),
+        "b2": (CASEWORK, 3.0),
+        "c1": (CONTACT, 1.0),
+        "d1": (CONTACT, 8.0),
+        "d2": (CASEWORK, 2.0),
+    }
+    key = TRIAGE_RULES[rule]
+    order = sorted(tasks, key=lambda task: key(cases[task[0]], *tasks[task]))
+    assert order == expected
