@@ -577,8 +577,8 @@ def test_no_work_ahead_without_hours_left():
 def test_a_first_contact_is_made_at_once_only_if_the_hours_and_the_day_allow():
     """By hand: at noon, a worker free from 13:00 with 7 hours left makes a new case's first
     contact at 13:00 (recorded, its hours spent, free again after them), even when it ends
-    exactly at the day's end; not for a case past its first contact, nor with too few hours
-    left, nor when it would run past the day's end."""
+    exactly at the day's end or takes exactly the hours left; not for a case past its first
+    contact, nor with too few hours left, nor when it would run past the day's end."""
     profile = build_profiles(sim.validate_scenario(small_office_data()))[0]
     hours, noon, one_pm = profile.first_contact_hours, 10.5, 10.5 + 1 / 24
 
@@ -592,7 +592,7 @@ def test_a_first_contact_is_made_at_once_only_if_the_hours_and_the_day_allow():
     new.contact_first = True
     ends = one_pm + hours / 24
     assert respond(new) == (True, [(0, one_pm)], 7.0 - hours, pytest.approx(ends))
-    assert respond(new, day_end=ends)[0]
+    assert respond(new, day_end=ends)[0] and respond(new, hours_left=hours)[0]
     assert respond(new, day_end=ends - 0.001) == (False, [], 7.0, one_pm)
     assert respond(new, hours_left=hours - 0.01) == (False, [], hours - 0.01, one_pm)
     assert respond(a_referral(profile)) == (False, [], 7.0, one_pm)
