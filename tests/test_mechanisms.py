@@ -510,6 +510,18 @@ def test_a_working_day_by_hand():
     assert (work.available, work.overtime, worker.hours_left) == (7.0, 0.0, 0.0)
 
 
+def test_a_day_too_long_to_start_at_nine_starts_early_enough_to_end_by_midnight():
+    """12 hours and 4 of overtime cannot start at 09:00 and end by midnight: the day starts at
+    08:00 and the contact due is made then; 7 hours and 4 of overtime start at 09:00."""
+    profile = long_contact_profile()
+    for hours, begins in ((12.0, 8 / 24), (7.0, WORKDAY_START)):
+        worker, day = Worker(0, hours, None, None), Day()
+        worker.take(contact_due_on_day_10(profile))
+        worker.last_day_start = 9.0 + WORKDAY_START
+        work_day(worker, 10, deadline_first, day, hours=hours, overtime=4.0)
+        assert day.contacts == [(0, pytest.approx(10.0 + begins))]
+
+
 def test_case_work_by_hand_with_support_staff():
     """Support staff double the case work done per hour (rate 2). Alone, case D's 2 overdue
     hours take 1 hour and finish 1 hour into the day; after a 6.5-hour contact, the half
