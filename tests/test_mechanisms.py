@@ -522,6 +522,36 @@ def test_a_day_too_long_to_start_at_nine_starts_early_enough_to_end_by_midnight(
         assert day.contacts == [(0, pytest.approx(10.0 + begins))]
 
 
+class Missed(Day):
+    """A work context recording missed contacts too."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.missed: list[tuple[int, int]] = []
+
+    def on_missed_contacts(self, case: Referral, count: int) -> None:
+        self.missed.append((case.id, count))
+
+
+def test_missed_contacts_are_counted_and_every_contact_due_is_in_the_backlog():
+    """Day 20, contacts every 7 days at the high tier. Case 0's contact was due on day 2: the
+    periods ending on days 9 and 16 passed with none, so 2 are missed and it is now due on day
+    16. Case 1's is due on day 20 itself. Both are in the backlog, and both are made."""
+    profile = build_profiles(sim.validate_scenario(small_office_data()))[0]
+    assert profile.contact_every[2] == 7
+    late = held_case(profile, 0, contact_due=2.0, contact_eligible=1.0, work_total=0.0)
+    today = held_case(profile, 1, contact_due=20.0, contact_eligible=19.0, work_total=0.0)
+    worker, day = Worker(0, 7.0, None, None), Missed()
+    for case in (late, today):
+        case.assigned_at = 0.0
+        worker.take(case)
+    worker.last_day_start = 19.0 + WORKDAY_START
+    work = work_day(worker, 20, deadline_first, day)
+    assert day.missed == [(0, 2)] and late.contact_due == 16.0
+    assert work.backlog == pytest.approx(2 * profile.contact_hours[2])
+    assert [case for case, _ in day.contacts] == [0, 1]
+
+
 def test_case_work_by_hand_with_support_staff():
     """Support staff double the case work done per hour (rate 2). Alone, case D's 2 overdue
     hours take 1 hour and finish 1 hour into the day; after a 6.5-hour contact, the half
