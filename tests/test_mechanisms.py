@@ -552,6 +552,22 @@ def test_missed_contacts_are_counted_and_every_contact_due_is_in_the_backlog():
     assert [case for case, _ in day.contacts] == [0, 1]
 
 
+def test_case_work_done_ahead_is_not_a_negative_backlog():
+    """Day 5 of a case's 10 hours over 10 days, 5.5 done: half an hour ahead of what had
+    accrued by the day's start, so nothing overdue (not -0.5), and half an hour due today."""
+    profile = build_profiles(sim.validate_scenario(small_office_data()))[0]
+    case = held_case(
+        profile, 0, assigned_at=0.0, duration=10.0, planned_close=10.0, work_total=10.0
+    )
+    case.work_done = 5.5
+    worker = Worker(0, 7.0, None, None)
+    worker.take(case)
+    worker.last_day_start = 4.0 + WORKDAY_START
+    work = work_day(worker, 5, deadline_first, Day())
+    assert (work.backlog, work.casework) == (0.0, pytest.approx(0.5))
+    assert case.work_done == pytest.approx(6.0)
+
+
 def test_case_work_by_hand_with_support_staff():
     """Support staff double the case work done per hour (rate 2). Alone, case D's 2 overdue
     hours take 1 hour and finish 1 hour into the day; after a 6.5-hour contact, the half
