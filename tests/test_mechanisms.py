@@ -568,6 +568,45 @@ def test_case_work_done_ahead_is_not_a_negative_backlog():
     assert case.work_done == pytest.approx(6.0)
 
 
+class Closing(Day):
+    """A work context that closes a case when its case work is done (its planned closure
+    has passed), as the caseload does."""
+
+    def on_casework_done(self, case: Referral, time: float) -> None:
+        super().on_casework_done(case, time)
+        case.worker.release(case)
+
+
+def test_a_case_closed_during_the_day_loses_its_other_tasks_and_no_one_else_does():
+    """Day 10, deadline first: case A's overdue case work (planned closure day 5) finishes and
+    closes it; A's contact due on day 11 is skipped, and case B's due on day 12 is still made."""
+    profile = build_profiles(sim.validate_scenario(small_office_data()))[0]
+    a = held_case(profile, 0, assigned_at=0.0, duration=5.0, planned_close=5.0, work_total=2.0)
+    a.contact_due, a.contact_eligible = 11.0, 9.0
+    b = held_case(
+        profile, 1, contact_due=12.0, contact_eligible=9.0, work_total=0.0, assigned_at=2.0
+    )
+    worker, day = Worker(0, 7.0, None, None), Closing()
+    for case in (a, b):
+        worker.take(case)
+    worker.last_day_start = 9.0 + WORKDAY_START
+    work_day(worker, 10, deadline_first, day)
+    assert [case for case, _ in day.finished] == [0] and a.worker is None
+    assert [case for case, _ in day.contacts] == [1]
+
+
+def test_a_contact_longer_than_the_whole_day_is_made_on_a_fresh_day():
+    """An 8-hour contact in a 7-hour day would never fit: on a day with nothing done before
+    it, it is made, and takes the whole day."""
+    data = small_office_data(**{"case_types.0.contacts.hours": 8.0})
+    profile = build_profiles(sim.validate_scenario(data))[0]
+    worker, day = Worker(0, 7.0, None, None), Day()
+    worker.take(contact_due_on_day_10(profile))
+    worker.last_day_start = 9.0 + WORKDAY_START
+    work_day(worker, 10, deadline_first, day)
+    assert day.contacts == [(0, 10.0 + WORKDAY_START)] and worker.hours_left == 0.0
+
+
 def test_case_work_by_hand_with_support_staff():
     """Support staff double the case work done per hour (rate 2). Alone, case D's 2 overdue
     hours take 1 hour and finish 1 hour into the day; after a 6.5-hour contact, the half
