@@ -607,6 +607,22 @@ def test_a_contact_longer_than_the_whole_day_is_made_on_a_fresh_day():
     assert day.contacts == [(0, 10.0 + WORKDAY_START)] and worker.hours_left == 0.0
 
 
+def test_two_contacts_that_fill_the_day_exactly_are_both_made():
+    """Two 3.5-hour contacts due on day 10 in a 7-hour day: the second fits the hours left
+    exactly, so both are made, the second 3.5 hours into the day."""
+    data = small_office_data(**{"case_types.0.contacts.hours": 3.5})
+    profile = build_profiles(sim.validate_scenario(data))[0]
+    worker, day = Worker(0, 7.0, None, None), Day()
+    for id in (0, 1):
+        worker.take(held_case(profile, id, contact_due=10.0, contact_eligible=9.0, work_total=0.0))
+        worker.cases[id].assigned_at = 2.0
+    worker.last_day_start = 9.0 + WORKDAY_START
+    work_day(worker, 10, deadline_first, day)
+    start = 10.0 + WORKDAY_START
+    assert day.contacts == [(0, start), (1, pytest.approx(start + 3.5 / 24))]
+    assert worker.hours_left == 0.0
+
+
 def test_case_work_by_hand_with_support_staff():
     """Support staff double the case work done per hour (rate 2). Alone, case D's 2 overdue
     hours take 1 hour and finish 1 hour into the day; after a 6.5-hour contact, the half
