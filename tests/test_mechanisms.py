@@ -597,7 +597,7 @@ def test_a_case_closed_during_the_day_loses_its_other_tasks_and_no_one_else_does
 
 def test_a_contact_longer_than_the_whole_day_is_made_on_a_fresh_day():
     """An 8-hour contact in a 7-hour day would never fit: on a day with nothing done before
-    it, it is made, and takes the whole day."""
+    it, it is made, and takes the whole day; after an hour of case work, it waits."""
     data = small_office_data(**{"case_types.0.contacts.hours": 8.0})
     profile = build_profiles(sim.validate_scenario(data))[0]
     worker, day = Worker(0, 7.0, None, None), Day()
@@ -605,6 +605,16 @@ def test_a_contact_longer_than_the_whole_day_is_made_on_a_fresh_day():
     worker.last_day_start = 9.0 + WORKDAY_START
     work_day(worker, 10, deadline_first, day)
     assert day.contacts == [(0, 10.0 + WORKDAY_START)] and worker.hours_left == 0.0
+
+    worker, day = Worker(0, 7.0, None, None), Day()
+    worker.take(contact_due_on_day_10(profile))
+    overdue = held_case(profile, 1, assigned_at=0.0, duration=5.0, planned_close=5.0)
+    overdue.work_total, overdue.work_done = 1.0, 0.0
+    worker.take(overdue)
+    worker.last_day_start = 9.0 + WORKDAY_START
+    work_day(worker, 10, deadline_first, day)
+    assert day.contacts == [] and day.finished == [(1, pytest.approx(10.0 + 10 / 24))]
+    assert worker.hours_left == pytest.approx(6.0)
 
 
 def test_two_contacts_that_fill_the_day_exactly_are_both_made():
