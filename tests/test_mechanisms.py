@@ -633,6 +633,22 @@ def test_two_contacts_that_fill_the_day_exactly_are_both_made():
     assert worker.hours_left == 0.0
 
 
+def test_overtime_by_hand():
+    """Day 10 with up to 2 hours of overtime: the 6.5-hour contact due and 1.5 hours of
+    overdue case work take 8 hours, so 1 hour of overtime, no hours left, free at 17:00."""
+    profile = long_contact_profile()
+    worker, day = Worker(0, 7.0, None, None), Day()
+    worker.take(contact_due_on_day_10(profile))
+    overdue = held_case(profile, 1, assigned_at=0.0, duration=5.0, planned_close=5.0)
+    overdue.work_total, overdue.work_done = 1.5, 0.0
+    worker.take(overdue)
+    worker.last_day_start = 9.0 + WORKDAY_START
+    work = work_day(worker, 10, deadline_first, day, overtime=2.0)
+    assert (work.available, work.overtime) == (7.0, pytest.approx(1.0))
+    assert len(day.contacts) == 1 and len(day.finished) == 1
+    assert worker.hours_left == 0.0 and worker.free_from == pytest.approx(10.0 + 17 / 24)
+
+
 def test_case_work_by_hand_with_support_staff():
     """Support staff double the case work done per hour (rate 2). Alone, case D's 2 overdue
     hours take 1 hour and finish 1 hour into the day; after a 6.5-hour contact, the half
