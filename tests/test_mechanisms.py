@@ -482,7 +482,9 @@ def test_a_working_day_by_hand():
     """Day 10, 7 hours, deadline first: a 6.5-hour contact due at the day's start, then the
     case work due by the day's end, earliest planned closure first, in the half hour left.
     Case B (10 hours over 10 days from day 5, 4.5 done): 0.5 overdue, 1.5 due. Case C
-    (3 hours over 6 days from day 8): 1.0 overdue, 1.5 due."""
+    (3 hours over 6 days from day 8): 1.0 overdue, 1.5 due. The load offered since the last
+    day's start: a day of each case's contacts (6.5 hours every 7 days) and case work (B 1
+    hour, C half an hour), and a quarter hour from a case closed since."""
     profile = long_contact_profile()
     worker = Worker(0, 7.0, None, None)
     a = contact_due_on_day_10(profile)
@@ -500,9 +502,11 @@ def test_a_working_day_by_hand():
     )
     for case in (a, b, c):
         worker.take(case)
-    worker.last_day_start = 9.0 + WORKDAY_START
+    worker.last_day_start, worker.closed_load = 9.0 + WORKDAY_START, 0.25
     day = Day()
     work = work_day(worker, 10, deadline_first, day)
+    assert work.new == pytest.approx(3 * 6.5 / 7 + 1.0 + 0.5 + 0.25)
+    assert worker.closed_load == 0.0 and worker.last_day_start == 10.0 + WORKDAY_START
     assert day.contacts == [(a.id, 10.0 + WORKDAY_START)]
     assert c.work_done == pytest.approx(0.5) and b.work_done == 4.5
     assert work.backlog == pytest.approx(6.5 + 0.5 + 1.0)
