@@ -653,6 +653,24 @@ def test_overtime_by_hand():
     assert worker.hours_left == 0.0 and worker.free_from == pytest.approx(10.0 + 17 / 24)
 
 
+def test_a_contact_that_does_not_fit_leaves_the_hours_to_the_work_after_it():
+    """Day 10, deadline first: case A's 6.5-hour contact (due day 10) is made; case B's (due
+    day 11) does not fit the half hour left and waits; case C's case work (planned closure
+    day 14), after it in the order, gets that half hour."""
+    profile = long_contact_profile()
+    worker, day = Worker(0, 7.0, None, None), Day()
+    worker.take(contact_due_on_day_10(profile))
+    b = held_case(profile, 1, contact_due=11.0, contact_eligible=9.0, work_total=0.0)
+    c = held_case(profile, 2, assigned_at=8.0, duration=6.0, planned_close=14.0, work_total=3.0)
+    b.assigned_at, c.work_done = 2.0, 0.0
+    for case in (b, c):
+        worker.take(case)
+    worker.last_day_start = 9.0 + WORKDAY_START
+    work_day(worker, 10, deadline_first, day)
+    assert [case for case, _ in day.contacts] == [0]
+    assert c.work_done == pytest.approx(0.5) and worker.hours_left == 0.0
+
+
 def test_case_work_by_hand_with_support_staff():
     """Support staff double the case work done per hour (rate 2). Alone, case D's 2 overdue
     hours take 1 hour and finish 1 hour into the day; after a 6.5-hour contact, the half
