@@ -356,6 +356,12 @@ def test_the_contact_calendar_by_hand():
     assert roll_missed_contacts(case, 40.9) == 0 and case.contact_due == 34.0
     assert roll_missed_contacts(case, 41.0) == 1 and case.contact_due == 41.0
     assert roll_missed_contacts(case, 62.0) == 3 and case.contact_due == 62.0
+    # At the very moment it falls due (midnight) a contact is on time; the next is eligible
+    # from the next day.
+    exact = a_case()
+    exact.contact_due = 25.0
+    schedule_next_contact(exact, 25.0)
+    assert (exact.contact_due, exact.contact_eligible) == (32.0, 26.0)
 
 
 def test_contacts_start_from_assignment_without_a_first_contact():
@@ -371,7 +377,7 @@ def test_no_recurring_contacts_without_a_contacts_block():
     case = a_case(**{"case_types.0.contacts": None})
     case.contact_first, case.contact_due = True, 4.0
     schedule_next_contact(case, 3.5)
-    assert case.contact_due is None and not case.contact_first
+    assert case.contact_due is None and case.contact_first is False
     assert roll_missed_contacts(case, 100.0) == 0
 
 
