@@ -121,9 +121,13 @@ def test_offered_load_sums_contact_and_casework_rates():
     expected = 10.0 * 7.0 / 60.0 + 0.5 * 7.0 / 7.0  # case work + one weekly contact
     assert math.isclose(offered_load(case, since, until), expected)
     # A case assigned inside the interval also brings its first contact.
-    assert math.isclose(
-        offered_load(case, case.assigned_at - 1.0, case.assigned_at + 7.0), expected + 1.0
-    )
+    assigned = case.assigned_at
+    assert math.isclose(offered_load(case, assigned - 1.0, assigned + 7.0), expected + 1.0)
+    # Before its assignment a case brings nothing; split at the assignment, its first contact
+    # is counted once, in the part that begins with it.
+    assert offered_load(case, assigned - 2.0, assigned - 1.0) == 0.0
+    assert offered_load(case, assigned - 1.0, assigned) == 0.0
+    assert math.isclose(offered_load(case, assigned, assigned + 7.0), expected + 1.0)
     assert casework_accrued(case, case.assigned_at + 30.0) == 5.0
     assert casework_accrued(case, case.assigned_at + 90.0) == 10.0
 
