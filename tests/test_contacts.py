@@ -130,6 +130,7 @@ def test_offered_load_sums_contact_and_casework_rates():
     assert math.isclose(offered_load(case, assigned, assigned + 7.0), expected + 1.0)
     assert casework_accrued(case, case.assigned_at + 30.0) == 5.0
     assert casework_accrued(case, case.assigned_at + 90.0) == 10.0
+    assert casework_accrued(case, case.assigned_at - 1.0) == 0.0  # nothing before assignment
     # Over half a day, work accrues through it; with no minimum duration, all is due at once.
     case.duration = 0.5
     assert casework_accrued(case, case.assigned_at + 0.25) == 5.0
