@@ -8,6 +8,9 @@
   gives it that tier (and that tier's weight and contacts).
 - The contact calendar: when recurring contacts fall due, on time, late and missed.
 - Work ahead: hours left at the end of the day go to case work, earliest closure first.
+- A working day by hand: the backlog and the case work due, missed contacts, a contact that
+  does not fit (or is longer than the day), a case closed mid-day, overtime, a day too long to
+  start at 09:00, and a same-day first contact's hours and time.
 
 Durations (each distribution against scipy's) are in tests/test_durations.py.
 
