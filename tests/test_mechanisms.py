@@ -480,10 +480,35 @@ def held_case(profile, id: int, **attributes) -> Referral:
     return case
 
 
+def work_a_day(cases, day: int = 10, context: Day | None = None, hours: float = 7.0, **options):
+    """A worker of ``hours`` a day holding ``cases`` works day ``day`` by deadline first, its
+    previous working day begun at 09:00 the day before; ``options`` go to ``work_day``.
+    Returns the day's work, the context (a new ``Day`` by default) and the worker."""
+    worker = Worker(0, hours, None, None)
+    for case in cases:
+        worker.take(case)
+    worker.last_day_start = day - 1 + WORKDAY_START
+    context = Day() if context is None else context
+    return work_day(worker, day, deadline_first, context, **options), context, worker
+
+
 def contact_due_on_day_10(profile) -> Referral:
     """Case A: a recurring contact due at the start of day 10, no case work."""
     return held_case(
         profile, 0, contact_due=10.0, contact_eligible=9.0, work_total=0.0, assigned_at=2.0
+    )
+
+
+def overdue_case_work(profile, hours: float) -> Referral:
+    """Case 1: ``hours`` of case work, none done, all overdue (its planned closure day 5)."""
+    return held_case(
+        profile,
+        1,
+        assigned_at=0.0,
+        duration=5.0,
+        planned_close=5.0,
+        work_total=hours,
+        work_done=0.0,
     )
 
 
@@ -528,10 +553,7 @@ def test_a_day_too_long_to_start_at_nine_starts_early_enough_to_end_by_midnight(
     08:00 and the contact due is made then; 7 hours and 4 of overtime start at 09:00."""
     profile = long_contact_profile()
     for hours, begins in ((12.0, 8 / 24), (7.0, WORKDAY_START)):
-        worker, day = Worker(0, hours, None, None), Day()
-        worker.take(contact_due_on_day_10(profile))
-        worker.last_day_start = 9.0 + WORKDAY_START
-        work_day(worker, 10, deadline_first, day, hours=hours, overtime=4.0)
+        _, day, _ = work_a_day([contact_due_on_day_10(profile)], hours=hours, overtime=4.0)
         assert day.contacts == [(0, pytest.approx(10.0 + begins))]
 
 
@@ -552,14 +574,10 @@ def test_missed_contacts_are_counted_and_every_contact_due_is_in_the_backlog():
     16. Case 1's is due on day 20 itself. Both are in the backlog, and both are made."""
     profile = build_profiles(sim.validate_scenario(small_office_data()))[0]
     assert profile.contact_every[2] == 7
-    late = held_case(profile, 0, contact_due=2.0, contact_eligible=1.0, work_total=0.0)
-    today = held_case(profile, 1, contact_due=20.0, contact_eligible=19.0, work_total=0.0)
-    worker, day = Worker(0, 7.0, None, None), Missed()
-    for case in (late, today):
-        case.assigned_at = 0.0
-        worker.take(case)
-    worker.last_day_start = 19.0 + WORKDAY_START
-    work = work_day(worker, 20, deadline_first, day)
+    due = {"work_total": 0.0, "assigned_at": 0.0}
+    late = held_case(profile, 0, contact_due=2.0, contact_eligible=1.0, **due)
+    today = held_case(profile, 1, contact_due=20.0, contact_eligible=19.0, **due)
+    work, day, _ = work_a_day([late, today], day=20, context=Missed())
     assert day.missed == [(0, 2)] and late.contact_due == 16.0
     assert work.backlog == pytest.approx(2 * profile.contact_hours[2])
     assert [case for case, _ in day.contacts] == [0, 1]
@@ -570,13 +588,15 @@ def test_case_work_done_ahead_is_not_a_negative_backlog():
     accrued by the day's start, so nothing overdue (not -0.5), and half an hour due today."""
     profile = build_profiles(sim.validate_scenario(small_office_data()))[0]
     case = held_case(
-        profile, 0, assigned_at=0.0, duration=10.0, planned_close=10.0, work_total=10.0
+        profile,
+        0,
+        assigned_at=0.0,
+        duration=10.0,
+        planned_close=10.0,
+        work_total=10.0,
+        work_done=5.5,
     )
-    case.work_done = 5.5
-    worker = Worker(0, 7.0, None, None)
-    worker.take(case)
-    worker.last_day_start = 4.0 + WORKDAY_START
-    work = work_day(worker, 5, deadline_first, Day())
+    work, _, _ = work_a_day([case], day=5)
     assert (work.backlog, work.casework) == (0.0, pytest.approx(0.5))
     assert case.work_done == pytest.approx(6.0)
 
@@ -599,11 +619,7 @@ def test_a_case_closed_during_the_day_loses_its_other_tasks_and_no_one_else_does
     b = held_case(
         profile, 1, contact_due=12.0, contact_eligible=9.0, work_total=0.0, assigned_at=2.0
     )
-    worker, day = Worker(0, 7.0, None, None), Closing()
-    for case in (a, b):
-        worker.take(case)
-    worker.last_day_start = 9.0 + WORKDAY_START
-    work_day(worker, 10, deadline_first, day)
+    _, day, _ = work_a_day([a, b], context=Closing())
     assert [case for case, _ in day.finished] == [0] and a.worker is None
     assert [case for case, _ in day.contacts] == [1]
 
@@ -613,19 +629,10 @@ def test_a_contact_longer_than_the_whole_day_is_made_on_a_fresh_day():
     it, it is made, and takes the whole day; after an hour of case work, it waits."""
     data = small_office_data(**{"case_types.0.contacts.hours": 8.0})
     profile = build_profiles(sim.validate_scenario(data))[0]
-    worker, day = Worker(0, 7.0, None, None), Day()
-    worker.take(contact_due_on_day_10(profile))
-    worker.last_day_start = 9.0 + WORKDAY_START
-    work_day(worker, 10, deadline_first, day)
+    _, day, worker = work_a_day([contact_due_on_day_10(profile)])
     assert day.contacts == [(0, 10.0 + WORKDAY_START)] and worker.hours_left == 0.0
 
-    worker, day = Worker(0, 7.0, None, None), Day()
-    worker.take(contact_due_on_day_10(profile))
-    overdue = held_case(profile, 1, assigned_at=0.0, duration=5.0, planned_close=5.0)
-    overdue.work_total, overdue.work_done = 1.0, 0.0
-    worker.take(overdue)
-    worker.last_day_start = 9.0 + WORKDAY_START
-    work_day(worker, 10, deadline_first, day)
+    _, day, worker = work_a_day([contact_due_on_day_10(profile), overdue_case_work(profile, 1.0)])
     assert day.contacts == [] and day.finished == [(1, pytest.approx(10.0 + 10 / 24))]
     assert worker.hours_left == pytest.approx(6.0)
 
@@ -635,12 +642,8 @@ def test_two_contacts_that_fill_the_day_exactly_are_both_made():
     exactly, so both are made, the second 3.5 hours into the day."""
     data = small_office_data(**{"case_types.0.contacts.hours": 3.5})
     profile = build_profiles(sim.validate_scenario(data))[0]
-    worker, day = Worker(0, 7.0, None, None), Day()
-    for id in (0, 1):
-        worker.take(held_case(profile, id, contact_due=10.0, contact_eligible=9.0, work_total=0.0))
-        worker.cases[id].assigned_at = 2.0
-    worker.last_day_start = 9.0 + WORKDAY_START
-    work_day(worker, 10, deadline_first, day)
+    due = {"contact_due": 10.0, "contact_eligible": 9.0, "work_total": 0.0, "assigned_at": 2.0}
+    _, day, worker = work_a_day([held_case(profile, id, **due) for id in (0, 1)])
     start = 10.0 + WORKDAY_START
     assert day.contacts == [(0, start), (1, pytest.approx(start + 3.5 / 24))]
     assert worker.hours_left == 0.0
@@ -650,13 +653,9 @@ def test_overtime_by_hand():
     """Day 10 with up to 2 hours of overtime: the 6.5-hour contact due and 1.5 hours of
     overdue case work take 8 hours, so 1 hour of overtime, no hours left, free at 17:00."""
     profile = long_contact_profile()
-    worker, day = Worker(0, 7.0, None, None), Day()
-    worker.take(contact_due_on_day_10(profile))
-    overdue = held_case(profile, 1, assigned_at=0.0, duration=5.0, planned_close=5.0)
-    overdue.work_total, overdue.work_done = 1.5, 0.0
-    worker.take(overdue)
-    worker.last_day_start = 9.0 + WORKDAY_START
-    work = work_day(worker, 10, deadline_first, day, overtime=2.0)
+    work, day, worker = work_a_day(
+        [contact_due_on_day_10(profile), overdue_case_work(profile, 1.5)], overtime=2.0
+    )
     assert (work.available, work.overtime) == (7.0, pytest.approx(1.0))
     assert len(day.contacts) == 1 and len(day.finished) == 1
     assert worker.hours_left == 0.0 and worker.free_from == pytest.approx(10.0 + 17 / 24)
@@ -667,15 +666,10 @@ def test_a_contact_that_does_not_fit_leaves_the_hours_to_the_work_after_it():
     day 11) does not fit the half hour left and waits; case C's case work (planned closure
     day 14), after it in the order, gets that half hour."""
     profile = long_contact_profile()
-    worker, day = Worker(0, 7.0, None, None), Day()
-    worker.take(contact_due_on_day_10(profile))
     b = held_case(profile, 1, contact_due=11.0, contact_eligible=9.0, work_total=0.0)
     c = held_case(profile, 2, assigned_at=8.0, duration=6.0, planned_close=14.0, work_total=3.0)
     b.assigned_at, c.work_done = 2.0, 0.0
-    for case in (b, c):
-        worker.take(case)
-    worker.last_day_start = 9.0 + WORKDAY_START
-    work_day(worker, 10, deadline_first, day)
+    _, day, worker = work_a_day([contact_due_on_day_10(profile), b, c])
     assert [case for case, _ in day.contacts] == [0]
     assert c.work_done == pytest.approx(0.5) and worker.hours_left == 0.0
 
