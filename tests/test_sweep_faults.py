@@ -33,6 +33,8 @@ from conftest import ROOT, small_office_data
 import sim
 from sim.cli import main
 
+pytestmark = pytest.mark.timeout(300)  # a fault that hangs a sweep fails its test, in 5 minutes
+
 SWEEP_CORPUS = sorted((ROOT / "tests" / "bad_inputs" / "sweeps").glob("*.yaml"))
 
 
@@ -954,6 +956,64 @@ def test_a_run_that_hangs_is_a_failed_row_at_its_time_limit_and_retry_failed_rer
     again = sim.run_sweep(plan, out, engine="serial", resume=True, retry_failed=True)
     assert (again.retried, again.skipped, again.ran, again.failed) == (1, 11, 1, 0)
     assert_rows_of_an_uninterrupted_sweep(out, uninterrupted)
+
+
+class StopsWhenSent(float):
+    """A figure whose worker process stops itself (SIGSTOP) as it pickles the figure to
+    send it, the first time only (the marker file records it): a worker that stops
+    answering after its run ended, with the run's result still on it."""
+
+    marker: Path
+
+    def __reduce__(self):
+        try:
+            marker = os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            pass  # stopped once already: send it
+        else:
+            os.write(marker, str(os.getpid()).encode())
+            os.close(marker)
+            os.kill(os.getpid(), signal.SIGSTOP)
+        return float, (float(self),)
+
+
+@dataclass(frozen=True)
+class StopsAsPoint1IsFetched:
+    """Run a task; on point 1, replication 0, its row's first figure is a StopsWhenSent."""
+
+    marker: Path
+
+    def __call__(self, task):
+        row = RUN_TASK(task)
+        if (task.point, task.replication) == (1, 0):
+            figure = next(iter(sim.core.summary.FIGURES))
+            row[figure] = StopsWhenSent(row[figure])
+            row[figure].marker = self.marker
+        return row
+
+
+def test_a_dask_worker_that_stops_answering_with_a_runs_result_does_not_hang_the_sweep(
+    tmp_path, monkeypatch, uninterrupted
+):
+    """A run ends, and its Dask worker stops as its result is fetched (as if another run
+    had hung it first). The sweep neither hangs nor loses the row: at the run's time limit
+    the worker's process is killed, Dask computes the run again on a worker that answers,
+    and the folder ends with exactly the uninterrupted rows."""
+    pytest.importorskip("distributed")
+    psutil = pytest.importorskip("psutil")
+    marker = tmp_path / "stopped"
+    monkeypatch.setattr(sim.experiments.engines, "run_task", StopsAsPoint1IsFetched(marker))
+    plan = sim.load_sweep(write_sweep(tmp_path))
+    report = sim.run_sweep(plan, tmp_path / "out", engine="dask", jobs=2, run_timeout=TIME_LIMIT)
+    assert int(marker.read_text()) != os.getpid(), "the worker stopped, not the sweep"
+    assert (report.ran, report.failed) == (12, 0)
+    stopped = [
+        child
+        for child in psutil.Process().children(recursive=True)
+        if child.status() == psutil.STATUS_STOPPED
+    ]
+    assert not stopped, "the stopped worker is stopped for good"
+    assert_rows_of_an_uninterrupted_sweep(tmp_path / "out", uninterrupted)
 
 
 def test_run_timeout_and_retry_failed_on_the_command_line(tmp_path, monkeypatch, uninterrupted):

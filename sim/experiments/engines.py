@@ -447,6 +447,7 @@ def _dask(
     tasks: Iterable[Task], jobs: int, scheduler: str | None, function: Function
 ) -> Iterator[dict[str, Any]]:
     try:
+        import dask
         from dask.distributed import Client, LocalCluster
     except ImportError:  # pragma: no cover - depends on the extra
         raise ScenarioError(
@@ -456,20 +457,25 @@ def _dask(
     finished = False
     try:
         if scheduler is None:
-            cluster = LocalCluster(
-                n_workers=jobs,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-                # No dashboard, and the scheduler's HTTP server (health, metrics) on a free
-                # port, not on 8787, which another cluster may hold (Dask then warns).
-                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                preload=[__name__],
-                # What happens to the runs (a worker killed, restarted) is in the rows;
-                # Dask's own account of it would only interleave with the sweep's lines.
-                silence_logs=logging.CRITICAL,
-            )
+            # One task per worker thread, none queued behind it (Dask's default, 1.1, lets
+            # a one-thread worker take two): a run's time limit counts from when the
+            # scheduler lists it as processing, so it must be running then, not queued
+            # behind a run that hangs.
+            with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+                cluster = LocalCluster(
+                    n_workers=jobs,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    # No dashboard, and the scheduler's HTTP server (health, metrics) on a free
+                    # port, not on 8787, which another cluster may hold (Dask then warns).
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                    preload=[__name__],
+                    # What happens to the runs (a worker killed, restarted) is in the rows;
+                    # Dask's own account of it would only interleave with the sweep's lines.
+                    silence_logs=logging.CRITICAL,
+                )
         client = Client(scheduler or cluster)
         if cluster is None:  # (a local cluster's workers import this module as a preload)
             client.register_worker_callbacks(setup=_ready_for_runs)
@@ -497,6 +503,11 @@ class _DaskRuns:
     tasks are processing where. A task past its limit is cancelled, then its worker's
     process is killed (a local cluster's: the nanny starts another) or restarted by its
     nanny (another cluster's; a worker without a nanny cannot be stopped from here).
+
+    A run's result stays on its worker until fetched, and a worker hung by a later run
+    cannot hand it over: no fetch waits longer than ``DASK_POLL_SECONDS``, and a result
+    not handed over within the run's time limit has its worker killed, so that Dask
+    computes it again elsewhere (:meth:`fetch`, :meth:`overdue`).
     """
 
     def __init__(self, client: Any, cluster: Any, function: Function) -> None:
@@ -505,6 +516,11 @@ class _DaskRuns:
         self.function = function
         self.started: dict[str, tuple[str, float]] = {}
         """Key -> (the worker it was last seen processing on, since when)."""
+        self.unfetched: dict[str, tuple[str | None, float]] = {}
+        """Key of a run that ended -> (the worker holding its result, since when it was
+        first asked for it), while the worker does not hand it over."""
+        self.refetched: set[str] = set()
+        """Keys whose worker was killed once for not handing their result over."""
         self.threads = 1
         self.polled = -math.inf
 
@@ -531,15 +547,67 @@ class _DaskRuns:
             except TimeoutError:
                 done = set()
             for future in done:
-                yield self.row(future, in_flight.pop(future))
+                if future.done():  # (not "lost": its result went with its worker, rerun)
+                    row = self.fetch(future, in_flight[future])
+                    if row is not None:
+                        del in_flight[future]
+                        yield row
             if time.monotonic() - self.polled >= DASK_POLL_SECONDS:
                 self.poll(in_flight)
-                now = time.monotonic()
-                for future, task in list(in_flight.items()):
-                    worker, since = self.started.get(future.key, (None, math.inf))
-                    if task.time_limit is not None and now - since >= task.time_limit:
-                        del in_flight[future]
-                        yield _timed_out(task, self.stop(future, worker))
+                yield from self.overdue(in_flight)
+
+    def overdue(self, in_flight: dict[Any, Task]) -> Iterator[dict[str, Any]]:
+        """Stop what is past its time limit: the failed rows of runs that hung.
+
+        A run is past its limit counted from when it was first seen processing. A result
+        not handed over (:meth:`fetch`) is past it counted from when it was first asked
+        for: its worker's process is killed, so that Dask computes it again elsewhere;
+        if the next result is not handed over either, it is a failed row.
+        """
+        now = time.monotonic()
+        for future, task in list(in_flight.items()):
+            if task.time_limit is None:
+                continue
+            if future.key in self.unfetched:
+                worker, since = self.unfetched[future.key]
+                if now - since < task.time_limit:
+                    continue
+                del self.unfetched[future.key]
+                how = self.kill(worker)
+                if future.key not in self.refetched:
+                    self.refetched.add(future.key)
+                    continue
+                future.cancel()
+                del in_flight[future]
+                yield _failed(
+                    _row(task),
+                    f"its result could not be fetched: its Dask worker ({worker}) stopped "
+                    f"answering after the run ended, and again after it was run again; {how}",
+                )
+                continue
+            worker, since = self.started.get(future.key, (None, math.inf))
+            if now - since >= task.time_limit:
+                del in_flight[future]
+                yield _timed_out(task, self.stop(future, worker))
+
+    def fetch(self, future: Any, task: Task) -> dict[str, Any] | None:
+        """The row of a run that ended, or None while its worker does not hand it over.
+
+        The result stays on the worker that ran it until fetched; a worker that stops
+        answering meanwhile (another run of ours hung it: a run stopped, or stuck in
+        native code holding the GIL) would hold the sweep with it, so each attempt waits
+        ``DASK_POLL_SECONDS`` at most, and :meth:`overdue` acts at the time limit.
+        """
+        try:
+            row = self.row(future, task)
+        except TimeoutError:
+            if future.key not in self.unfetched:
+                holders = self.client.who_has([future]).get(future.key, ())
+                worker = holders[0] if holders else None
+                self.unfetched[future.key] = (worker, time.monotonic())
+            return None
+        self.unfetched.pop(future.key, None)
+        return row
 
     def poll(self, in_flight: dict[Any, Task]) -> None:
         """Learn the cluster's threads and where each task in flight is processing."""
@@ -566,6 +634,11 @@ class _DaskRuns:
             if time.monotonic() > deadline:
                 break
             time.sleep(0.05)
+        return self.kill(worker)
+
+    def kill(self, worker: str | None) -> str:
+        """Kill a worker's process (a local cluster's) or have its nanny restart it
+        (another cluster's): how, for a row."""
         if self.cluster is not None:
             for nanny in list(self.cluster.workers.values()):
                 if nanny.worker_address == worker and nanny.pid:
@@ -588,7 +661,7 @@ class _DaskRuns:
 
         self.started.pop(future.key, None)
         try:
-            return future.result()
+            return future.result(timeout=DASK_POLL_SECONDS)
         except KilledWorker as exc:  # the scheduler gave up after its allowed failures
             allowed = getattr(exc, "allowed_failures", None)
             times = "every time" if allowed is None else f"{allowed + 1} time(s)"
