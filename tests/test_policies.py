@@ -14,6 +14,7 @@ from conftest import FIRST_SEED_FAST, assert_same_results, small_office_data
 from statistics_checks import ALPHA, POWER, SEEDS, mean_interval, poisson_power, poisson_region
 
 import sim
+from sim.core.model import CaseloadModel
 
 SURGE = {"start_day": 150.0, "end_day": 300.0, "multiplier": 2.0}
 GATEKEEPING = {
@@ -143,6 +144,95 @@ def test_a_public_harm_brings_extra_referrals_at_the_surge_rate(seed):
     low, high = poisson_region(expected)
     assert low <= extra <= high, (extra, expected)
     assert poisson_power(expected, expected * 0.4 / 0.5) >= POWER
+
+
+HIGH = 2
+"""The index of the high-risk tier, the one whose harm can become public."""
+
+
+def surge_of_a_scandal_at(
+    start: float, duration: float, seed: int, **changes
+) -> dict[str, np.ndarray]:
+    """The arrival times of the surge referrals of each case type in one scandal made
+    public by hand at ``start`` and lasting ``duration`` days (surge multiplier 3), in an
+    office of 100 referrals a day (changed by ``changes``) where high-risk families have no
+    harmful events, so that no harm of the run's own starts another."""
+    scandal = {**SCANDAL, "publicity_probability": 1.0, "surge_multiplier": 3.0}
+    scenario = office(
+        {"scandal": {**scandal, "duration_days": duration}},
+        **{
+            "risk.tiers.2.signals_per_year": 0.0,
+            "case_types.0.arrivals.surges": [],
+            "case_types.0.arrivals.rate_per_year": 36500.0,
+            "caps.count": 1000,
+            **changes,
+        },
+    )
+    model = CaseloadModel(scenario, seed=seed, records=True)
+    model.env.run(until=start)
+    model.intake.harm(HIGH)
+    model.run(until=start + duration + 1.0)
+    assert model.intake.policy.scandals == 1
+    return {
+        profile.name: np.sort(
+            [r.arrival for r in model.referrals if r.surge and r.profile is profile]
+        )
+        for profile in model.intake.profiles
+    }
+
+
+@pytest.mark.parametrize("seed", FIRST_SEED_FAST)
+def test_a_surge_lasts_as_long_as_its_scandal_even_part_of_a_day(seed):
+    """A scandal from day 2.5 to day 2.8: extra referrals arrive then and only then, at
+    twice the rate of 100 a day, so Poisson with mean 60 (drawn for the piece of the day,
+    not for a whole day); a surge that ran to the day's end (mean 100) would fail the
+    count."""
+    arrivals = surge_of_a_scandal_at(2.5, 0.3, seed)["family"]
+    assert ((arrivals >= 2.5) & (arrivals < 2.8)).all(), arrivals
+    expected = 2.0 * 100.0 * 0.3
+    low, high = poisson_region(expected)
+    assert low <= len(arrivals) <= high, (len(arrivals), expected)
+    assert poisson_power(expected, 100.0) >= POWER
+
+
+SEASONS = [0.1, 10.0] + [1.0] * 10
+"""A tenth of the yearly mean rate in January, ten times it in February."""
+
+
+@pytest.mark.parametrize("seed", FIRST_SEED_FAST)
+def test_a_surge_follows_the_seasonal_rate_day_by_day(seed):
+    """At 3,650 referrals a year, January brings 0.62 a day and February 62. A scandal
+    from the last morning of January (day 30.5) to day 33: the surge is drawn a day at a
+    time at each day's rate, so on February's first two days (31 and 32) it is Poisson
+    with mean 2 x 2 x 62 = 248; drawn at January's rate into February (a piece of two
+    days from day 30.5) it would be half that or less."""
+    arrivals = surge_of_a_scandal_at(
+        30.5,
+        2.5,
+        seed,
+        **{
+            "case_types.0.arrivals.rate_per_year": 3650.0,
+            "case_types.0.arrivals.seasonality": SEASONS,
+        },
+    )["family"]
+    february_rate = 3650.0 * 10.0 / (0.1 * 31 + 10.0 * 28 + 1.0 * 306)
+    expected = 2.0 * 2.0 * february_rate
+    in_february = int(np.sum((arrivals >= 31.0) & (arrivals < 33.0)))
+    low, high = poisson_region(expected)
+    assert low <= in_february <= high, (in_february, expected)
+    assert poisson_power(expected, expected / 2) >= POWER
+
+
+@pytest.mark.fast
+def test_the_surges_of_two_case_types_are_drawn_apart():
+    """Two case types with the same rate: each surge has its own stream, so no surge
+    referral of one arrives at the moment of one of the other's."""
+    family = {**small_office_data()["case_types"][0], "arrivals": {"rate_per_year": 36500.0}}
+    arrivals = surge_of_a_scandal_at(
+        2.0, 1.0, SEEDS[0], case_types=[family, {**family, "name": "other"}]
+    )
+    assert all(len(times) > 100 for times in arrivals.values())
+    assert not set(arrivals["family"]) & set(arrivals["other"])
 
 
 @pytest.mark.fast

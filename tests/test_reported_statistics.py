@@ -407,6 +407,35 @@ def test_intake_waits_first_contacts_and_closures_are_the_records(seed):
     assert s.cases_closed_late_share == pytest.approx(late_closures)
 
 
+@pytest.mark.fast
+def test_intake_counts_of_each_case_type_are_the_records():
+    """The per-case-type table's referrals and screened_out (docs/outputs.md) are the
+    records' first reports of each type, and the first reports and re-referrals of it
+    screened out, in an office of two types screened at different thresholds (no warm-up:
+    every referral counts)."""
+    data = small_office_data(**{"horizon_days": 200.0, "warmup_days": 0.0})
+    data["case_types"].append({**data["case_types"][0], "name": "court"})
+    data["intake"]["threshold"] = {"family": 0.3, "court": 0.7}
+    out = sim.run_replication(sim.validate_scenario(data), 0, 3, records=True)
+    r = out.records
+    reports = r[~r.initial & ~r.follow_on]
+    first = reports[~reports.rereferral]
+    table = out.by_case_type.set_index("case_type")
+    assert table.referrals.to_dict() == first.case_type.value_counts().to_dict()
+    screened_out = reports[reports.state == "screened_out"].case_type.value_counts()
+    assert table.screened_out.to_dict() == screened_out.to_dict()
+    assert screened_out["court"] > 2 * screened_out["family"] > 0
+
+
+@pytest.mark.fast
+def test_the_threshold_in_force_all_run_is_its_time_average():
+    """With no feedback policy the threshold never moves: its time average over a run with
+    no warm-up is the threshold itself, from the first moment."""
+    data = small_office_data(**{"horizon_days": 50.0, "warmup_days": 0.0})
+    summary = sim.run_replication(sim.validate_scenario(data), 0, 1).summary
+    assert summary.threshold_mean == pytest.approx(0.4, rel=1e-12)
+
+
 CAP = 5
 
 

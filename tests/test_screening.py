@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import small_office_data
+from conftest import a_referral, small_office_data
 from scipy import stats
 from statistics_checks import (
     ALPHA,
@@ -20,7 +20,9 @@ from statistics_checks import (
 import sim
 from sim.core.arrivals import AttributeSampler
 from sim.core.casetypes import build_profiles
+from sim.core.model import CaseloadModel
 from sim.core.randomness import Purpose, RandomStreams
+from sim.core.referral import ReferralState
 from sim.core.screening import ScreeningTool, auc_for_separation, separation_for_auc
 
 
@@ -166,6 +168,21 @@ def test_threshold_per_case_type():
     states = records.groupby("case_type")["state"].apply(lambda s: (s == "screened_out").mean())
     assert states["court"] == 1.0
     assert states["family"] == 0.0
+
+
+@pytest.mark.fast
+def test_a_score_on_the_threshold_is_screened_in():
+    """Intake screens out referrals *below* the threshold (sim/scenario/risk.py): a score
+    exactly on it opens a case, the next score below it is screened out."""
+    model = CaseloadModel(sim.validate_scenario(small_office_data()), seed=1, records=True)
+    desk = model.intake
+    threshold = desk.thresholds[0]
+    on = a_referral(desk.profiles[0], 10**6, score=threshold)
+    below = a_referral(desk.profiles[0], 10**6 + 1, score=np.nextafter(threshold, 0.0))
+    desk.receive(on)
+    desk.receive(below)
+    assert on.state in (ReferralState.OPEN, ReferralState.WAITING)
+    assert below.state is ReferralState.SCREENED_OUT
 
 
 @pytest.mark.fast

@@ -247,7 +247,9 @@ class IntakeDesk:
         """Extra referrals of one case type while a scandal lasts, from their own streams.
 
         The surge adds a Poisson stream at ``(multiplier - 1)`` times the type's rate,
-        so the ordinary referrals stay exactly those of the scenario without it.
+        so the ordinary referrals stay exactly those of the scenario without it. It is
+        drawn a day at a time (the type's rate is a day's), each piece ending at the day's
+        end, the horizon or the scandal's end, whichever comes first.
         """
         env, policy, profile = self._env, self.policy, self.profiles[index]
         process = self._arrival_processes[index]
@@ -259,7 +261,7 @@ class IntakeDesk:
         counts, sampler = self._surge_draws[index]
         while policy.in_scandal(env.now) and env.now < self._horizon:
             start = env.now
-            end = min(math.floor(start) + 1.0, self._horizon)
+            end = min(math.floor(start) + 1.0, self._horizon, policy.scandal_until)
             rate = (policy.surge_multiplier(start) - 1.0) * process.rate_per_day(start)
             times = np.sort(counts.uniform(start, end, counts.poisson(rate * (end - start))))
             if len(times):
