@@ -340,6 +340,28 @@ def test_every_recurrence_share_and_the_mean_dose_are_their_definitions_on_the_r
 
 
 @pytest.mark.fast
+def test_a_subject_is_counted_for_harms_from_its_first_referral():
+    """Harms per subject count each subject under the type and day of its first referral
+    (docs/outputs.md); the initial caseload's subjects, referred before the run, are not
+    counted (origin type -1)."""
+    scenario = two_step_office(
+        **{"horizon_days": 120.0, "initial_state": {"open_cases_per_worker": 2, "waiting": 3}}
+    )
+    model = CaseloadModel(scenario, seed=2, records=True)
+    model.run()
+    first: dict[int, object] = {}
+    for referral in sorted(model.referrals, key=lambda r: (r.arrival, r.id)):
+        first.setdefault(referral.subject.id, referral)
+    initial = [r for r in first.values() if r.initial]
+    referred = [r for r in first.values() if not r.initial]
+    assert len(initial) > 10 and len(referred) > 100
+    assert all(r.subject.origin_type == -1 for r in initial)
+    for r in referred:
+        origin = (r.subject.origin_type, r.subject.origin_day)
+        assert origin == (r.profile.index, math.floor(r.arrival)), r
+
+
+@pytest.mark.fast
 def test_the_figures_by_case_type_add_up_to_the_summarys():
     """Each signal, referral and case counts once, under one case type."""
     out = sim.run_replication(two_step_office(), 0, 2)
