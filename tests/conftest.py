@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import importlib.util
 import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
@@ -34,6 +39,20 @@ a mutant in the recorded runs (docs/testing.md, "Layers")."""
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = ROOT / "scenarios" / "minimal.yaml"
+
+
+@contextlib.contextmanager
+def docs_script(name: str) -> Iterator[ModuleType]:
+    """A script of docs/ (``docs/<name>.py``, not a package) imported as a module for as long
+    as the ``with`` lasts (registered in ``sys.modules``: its dataclasses look it up)."""
+    spec = importlib.util.spec_from_file_location(f"docs_{name}", ROOT / "docs" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        del sys.modules[spec.name]
 
 
 def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:

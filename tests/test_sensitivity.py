@@ -3,12 +3,10 @@ its machinery at a tiny size, and docs/sensitivity.md filled from the shipped sw
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, docs_script
 
 import sim
 
@@ -17,12 +15,8 @@ SCRIPT = ROOT / "docs" / "sensitivity.py"
 
 @pytest.fixture(scope="module")
 def sensitivity():
-    spec = importlib.util.spec_from_file_location("sensitivity_script", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass looks its module up by name
-    spec.loader.exec_module(module)
-    yield module
-    del sys.modules[spec.name]
+    with docs_script("sensitivity") as module:
+        yield module
 
 
 @pytest.fixture(scope="module")

@@ -19,14 +19,13 @@ scenario's caseload built up.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import itertools
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import ROOT, docs_script
 from scipy import integrate, stats
 
 import sim
@@ -294,10 +293,8 @@ def test_the_hotline_screener_reproduces_allegheny_before_its_tool():
     screener that sorts risk so weakly has an AUC well below the tools' 0.68: its Monte Carlo
     AUC against the high-risk fifth agrees with the probability that a high-risk referral
     outscores a low-risk one, integrated over both risks' truncated normals."""
-    spec = importlib.util.spec_from_file_location("hotline", ROOT / "docs" / "hotline_screening.py")
-    hotline = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hotline)
-    rho, cut = hotline.screener()
+    with docs_script("hotline_screening") as hotline:
+        rho, cut = hotline.screener()
     assert 1 - hotline.screened_in(rho, cut, 0.95, 1.0) == pytest.approx(0.27, abs=1e-6)
     assert hotline.screened_in(rho, cut, 0.0, 0.05) == pytest.approx(0.48, abs=1e-6)
     spread, top = math.sqrt(1 - rho**2), stats.norm.ppf(0.8)
