@@ -17,6 +17,7 @@ import pytest
 from hypothesis import settings
 from mutation_order import (  # noqa: F401  (active only under mutmut)
     pytest_collection_modifyitems,
+    pytest_configure,
     pytest_runtest_logreport,
 )
 from queueing_theory import mmc_data  # noqa: F401  (shared with benchmarks/run.py)

@@ -1,13 +1,18 @@
-"""Test order under mutmut: the tests most likely to kill a mutant run first.
+"""Test selection and order under mutmut: every fast test of the modules that reach a
+mutant, the tests most likely to kill it first.
 
-mutmut runs, for each mutant, every fast test that reaches the mutated function, with ``-x``:
-a mutant that dies costs only the tests run before the first failure. This plugin (active only
-while mutmut has a mutant switched on, ``MUTANT_UNDER_TEST`` naming one) puts first the tests
-that killed other mutants of the same function in this run (mutants of one function tend to
-die to the same test), then the rest, quickest first, by the durations mutmut recorded in
-``mutmut-stats.json``. The order changes how long a run takes, never which mutants die: every
-selected test still runs for a mutant that survives. Kills are appended to
-``mutmut-killers.txt`` beside the stats (one ``function<TAB>test`` line each).
+mutmut runs, for each mutant, the fast tests it saw reach the mutated function, with ``-x``: a
+mutant that dies costs only the tests run before the first failure. It credits a function
+called while a module-scoped fixture is built to the first test that uses the fixture only,
+so the other tests that read the fixture (a run's daily series, say) were never run for the
+mutant, and a mutant they kill survived. This plugin (active only while mutmut has a mutant
+switched on, ``MUTANT_UNDER_TEST`` naming one) widens the selection to the fast tests of every
+module mutmut chose a test from, and puts first the tests that killed other mutants of the same
+function in this run (mutants of one function tend to die to the same test), then the rest,
+quickest first, by the durations mutmut recorded in ``mutmut-stats.json``. The order changes
+how long a run takes, never which mutants die: every selected test still runs for a mutant
+that survives. Kills are appended to ``mutmut-killers.txt`` beside the stats (one
+``function<TAB>test`` line each).
 """
 
 from __future__ import annotations
@@ -37,6 +42,15 @@ def _killers(function: str) -> Counter[str]:
         return Counter()
     lines = _KILLERS.read_text(encoding="utf-8").splitlines()
     return Counter(test for f, _, test in (line.partition("\t") for line in lines) if f == function)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    mutant = _mutant()
+    if mutant is None:
+        return
+    modules = dict.fromkeys(str(arg).split("::", 1)[0] for arg in config.args)
+    config.args[:] = list(modules)
+    config.option.markexpr = "fast"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -17,13 +17,14 @@ The records are read, never the model's own counters, so a wrong counter fails h
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, small_office_data
+from conftest import ROOT, mmc_data, small_office_data
 from scipy import stats
 
 import sim
@@ -35,7 +36,10 @@ from sim.analysis.statistics import (
     welch_interval,
 )
 from sim.core.accumulators import LogHistogram, TimeWeighted
+from sim.core.model import CaseloadModel
+from sim.core.referral import ReferralState
 from sim.core.summary import FIGURES
+from sim.core.work import workday_start
 from sim.experiments.intervals import confidence_interval, summarise
 
 pytestmark = pytest.mark.fast
@@ -576,6 +580,142 @@ def test_workforce_and_cost_figures_are_the_daily_readings(changes, seed):
     else:
         assert agency_days > 0 and s.sent_out > 0
         assert s.vacancies_covered_share == pytest.approx(agency_days / days.vacancies.sum())
+
+
+# --------------------------------------------------------------------------- the window's edge
+
+EDGE_COUNTS = (
+    "absence_days",
+    "overtime_hours",
+    "non_case_hours",
+    "hours_available",
+    "hours_demanded",
+    "hours_worked",
+    "quits",
+    "transfers",
+    "returned_to_waiting",
+    "sent_out",
+    "hires",
+)
+"""Counts of events, each counted from the window's first moment on."""
+
+
+def counts_from(scenario: sim.Scenario, warmup: float, seed: int) -> dict[str, float]:
+    """The event counts of a run whose statistics window starts at ``warmup`` (the warm-up
+    changes only what is counted, never what happens)."""
+    summary = sim.run_replication(scenario.model_copy(update={"warmup_days": warmup}), 0, seed)
+    return {figure: getattr(summary.summary, figure) for figure in EDGE_COUNTS}
+
+
+EDGE_OFFICE = {
+    **WORKFORCE,
+    "hiring": {**WORKFORCE["hiring"], "freeze_window": {"start_day": 100.0, "end_day": 250.0}},
+    "strain": {"absence_base": 0.3, "absence_at_burnout": 0.3},
+    "workforce.non_case_share": 0.2,
+    "case_types.0.work_hours": 40.0,
+    "caps.external_cost_per_case": 800.0,
+}
+"""A busy office (overtime and absences most working days) with a hiring freeze."""
+
+
+JUST = 1e-6
+"""A moment in which nothing happens (events come at whole days, at 09:00 or at random)."""
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize("overflow", ["wait", "over_cap"])
+def test_events_at_the_windows_first_moment_are_counted(overflow):
+    """An event at the very moment the window starts is inside it (docs/outputs.md: figures
+    over [warm-up, end]): a window starting a moment before counts the same, and one
+    starting a moment after counts it no more. The working day's events (absences, overtime,
+    non-case hours, the hours available, asked and worked) happen at its start, 09:00; a
+    leaver leaves at the end of a day, on the clock's whole day, its cases back to wait or
+    transferred over the cap; hires held back by a freeze start the moment it ends."""
+    changes = {**EDGE_OFFICE, "caps.overflow": overflow}
+    scenario = sim.validate_scenario(small_office_data(**changes))
+    out = sim.run_replication(scenario, 0, 2, timeseries=True, records=True)
+    series, staff = out.timeseries, out.staff
+
+    def edge(time: float) -> dict[str, float]:
+        """The counts of the events at ``time``, checked the same from a moment before."""
+        at = counts_from(scenario, time, 2)
+        assert at == counts_from(scenario, time - JUST, 2), time
+        after = counts_from(scenario, time + JUST, 2)
+        return {figure: at[figure] - after[figure] for figure in EDGE_COUNTS}
+
+    day = int(series.day[(series.day >= 56) & (series.absent > 0)].min())
+    assert workday_start(day, 8.0) == day + 9 / 24  # a 7-hour day with an hour's overtime
+    at_work = edge(day + 9 / 24)
+    for figure in ("absence_days", "overtime_hours", "non_case_hours", "hours_available"):
+        assert at_work[figure] > 0, figure
+
+    moved = "returned_to_waiting" if overflow == "wait" else "transfers"
+    for quit_at in sorted(staff.left_at[staff.left_at > 60]):  # the first whose cases move
+        assert quit_at == math.floor(quit_at)
+        at_quit = edge(quit_at)
+        assert at_quit["quits"] > 0
+        if at_quit[moved] > 0:
+            break
+    else:
+        raise AssertionError(f"no leaver's cases were {moved}")
+
+    at_thaw = edge(250.0)
+    assert at_thaw["hires"] == (staff.hired_at == 250.0).sum() >= 2
+    assert series.hires.sum() == counts_from(scenario, 0.0, 2)["hires"]  # two on a day too
+
+
+@pytest.mark.fast
+def test_an_idle_days_hours_at_the_windows_first_moment_are_counted():
+    """The same for an office whose cases need no work (its days take the idle path): the
+    hours available at day 30's start, 09:00, are counted in a window from then."""
+    scenario = sim.validate_scenario(mmc_data(2, 0.5, horizon=100.0, warmup=10.0))
+    start = workday_start(30, 7.0)
+    assert start == 30 + 9 / 24
+    at_start = counts_from(scenario, start, 1)["hours_available"]
+    assert at_start == counts_from(scenario, 30.0, 1)["hours_available"]
+    workforce = scenario.workforce
+    a_day = workforce.caseworkers * workforce.hours_per_day
+    assert at_start == counts_from(scenario, 31.0, 1)["hours_available"] + a_day
+
+
+@pytest.mark.fast
+def test_leavers_and_their_cases_are_the_records():
+    """quits, transfers and returned_to_waiting (docs/outputs.md) over a run with no warm-up:
+    the caseworkers who left (not agency cover, which hands over when the hire starts), the
+    changes of worker the referrals record, and each move of a case from open back to the
+    waiting list in the referrals' histories."""
+    data = small_office_data(**{**WORKFORCE, "warmup_days": 0.0, "caps.count": 8})
+    model = CaseloadModel(sim.validate_scenario(data), seed=2, records=True)
+    out = model.run()
+    summary, staff, records = out.summary, out.staff, out.records
+    assert summary.quits == (staff.left_at.notna() & ~staff.agency).sum() > 3
+    assert summary.transfers == records.handoffs.sum() > 10
+    moves = sum(
+        (before, after) == (ReferralState.OPEN, ReferralState.WAITING)
+        for referral in model.referrals
+        for (_, before), (_, after) in itertools.pairwise(referral.history)
+    )
+    assert summary.returned_to_waiting == moves > 10
+
+
+@pytest.mark.fast
+def test_cases_sent_out_at_the_first_moment_are_counted():
+    """With no warm-up the window starts at 0, when the initial caseload is placed: its
+    waiting cases, with every caseworker full and overflow "external", are sent out then,
+    and count. Every case sent out stays so: the records in that state are the count."""
+    data = small_office_data(
+        **{
+            "warmup_days": 0.0,
+            "horizon_days": 30.0,
+            "caps.overflow": "external",
+            "caps.external_cost_per_case": 800.0,
+            "initial_state": {"open_cases_per_worker": 12, "waiting": 10},
+        }
+    )
+    out = sim.run_replication(sim.validate_scenario(data), 0, 1, records=True)
+    sent = out.records[out.records.state == "sent_out"]
+    assert (sent.initial & (sent.arrival <= 0.0)).sum() == 10
+    assert out.summary.sent_out == len(sent)
 
 
 def test_absence_share_is_absent_days_over_working_days():
