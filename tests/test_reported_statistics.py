@@ -681,14 +681,19 @@ def test_an_idle_days_hours_at_the_windows_first_moment_are_counted():
 @pytest.mark.fast
 def test_leavers_and_their_cases_are_the_records():
     """quits, transfers and returned_to_waiting (docs/outputs.md) over a run with no warm-up:
-    the caseworkers who left (not agency cover, which hands over when the hire starts), the
-    changes of worker the referrals record, and each move of a case from open back to the
-    waiting list in the referrals' histories."""
+    the caseworkers who left (not agency cover, which hands over when the hire starts; and
+    the daily series' quits, two on a day too), the changes of worker the referrals record,
+    and each move of a case from open back to the waiting list in the referrals' histories."""
     data = small_office_data(**{**WORKFORCE, "warmup_days": 0.0, "caps.count": 8})
-    model = CaseloadModel(sim.validate_scenario(data), seed=2, records=True)
+    data["workforce"]["caseworkers"] = 12
+    data["turnover"]["annual_rate"] = 3.0
+    data["case_types"][0]["arrivals"]["rate_per_year"] = 1500.0
+    model = CaseloadModel(sim.validate_scenario(data), seed=2, records=True, timeseries=True)
     out = model.run()
     summary, staff, records = out.summary, out.staff, out.records
     assert summary.quits == (staff.left_at.notna() & ~staff.agency).sum() > 3
+    assert out.timeseries.quits.sum() == summary.quits  # days with two quits too
+    assert out.timeseries.quits.max() >= 2
     assert summary.transfers == records.handoffs.sum() > 10
     moves = sum(
         (before, after) == (ReferralState.OPEN, ReferralState.WAITING)
