@@ -596,6 +596,7 @@ EDGE_COUNTS = (
     "returned_to_waiting",
     "sent_out",
     "hires",
+    "contacts_missed",
 )
 """Counts of events, each counted from the window's first moment on."""
 
@@ -701,6 +702,37 @@ def test_leavers_and_their_cases_are_the_records():
         for (_, before), (_, after) in itertools.pairwise(referral.history)
     )
     assert summary.returned_to_waiting == moves > 10
+
+
+@pytest.mark.fast
+def test_contacts_done_and_missed_are_those_the_records_fell_due():
+    """Every recurring contact that fell due was made or missed (docs/outputs.md): with no
+    first contact and no warm-up, the records' contacts due add up to contacts_done plus
+    contacts_missed, in a busy office that misses some; those missed on a day are counted
+    in a window from that working day's start."""
+    data = small_office_data(
+        **{
+            "warmup_days": 0.0,
+            "horizon_days": 200.0,
+            "workforce.caseworkers": 3,
+            "case_types.0.contacts.hours": 4.0,
+            "case_types.0.work_hours": 40.0,
+        }
+    )
+    del data["case_types"][0]["first_contact"]
+    scenario = sim.validate_scenario(data)
+    out = sim.run_replication(scenario, 0, 3, records=True)
+    s = out.summary
+    assert s.contacts_missed > 50 and s.contacts_done > 50
+    assert out.records.contacts_due.sum() == s.contacts_done + s.contacts_missed
+
+    # Missed contacts are counted at the working day's start: from a window starting then.
+    missed = [counts_from(scenario, float(day), 3)["contacts_missed"] for day in range(100, 131)]
+    day = 100 + next(d for d in range(30) if missed[d] > missed[d + 1])
+    at = counts_from(scenario, day + 9 / 24, 3)["contacts_missed"]
+    assert (
+        at == counts_from(scenario, day + 9 / 24 - JUST, 3)["contacts_missed"] == missed[day - 100]
+    )
 
 
 @pytest.mark.fast

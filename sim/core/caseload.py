@@ -319,9 +319,13 @@ class Caseload:
                 metrics.first_contact_never(case.arrival, case.first_contact_due, end)
         for worker in self._roster:
             for case in worker.cases.values():
+                # A case's record counts its contacts that fell due, as at a closure.
                 if case.contact_first:
                     metrics.first_contact_never(case.arrival, case.first_contact_due, end)
+                    case.contacts_due += case.first_contact_due <= end
                 elif case.contact_due is not None:
-                    metrics.contacts_missed_now(end, roll_missed_contacts(case, end))
+                    missed = roll_missed_contacts(case, end)
+                    metrics.contacts_missed_now(end, missed)
+                    case.contacts_due += missed
                     overdue += case.contact_due < end and end >= metrics.warmup
         return overdue
