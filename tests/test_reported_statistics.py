@@ -708,8 +708,7 @@ def test_leavers_and_their_cases_are_the_records():
 def test_contacts_done_and_missed_are_those_the_records_fell_due():
     """Every recurring contact that fell due was made or missed (docs/outputs.md): with no
     first contact and no warm-up, the records' contacts due add up to contacts_done plus
-    contacts_missed, in a busy office that misses some; those missed on a day are counted
-    in a window from that working day's start."""
+    contacts_missed, in a busy office that misses some."""
     data = small_office_data(
         **{
             "warmup_days": 0.0,
@@ -726,13 +725,36 @@ def test_contacts_done_and_missed_are_those_the_records_fell_due():
     assert s.contacts_missed > 50 and s.contacts_done > 50
     assert out.records.contacts_due.sum() == s.contacts_done + s.contacts_missed
 
-    # Missed contacts are counted at the working day's start: from a window starting then.
-    missed = [counts_from(scenario, float(day), 3)["contacts_missed"] for day in range(100, 131)]
-    day = 100 + next(d for d in range(30) if missed[d] > missed[d + 1])
-    at = counts_from(scenario, day + 9 / 24, 3)["contacts_missed"]
-    assert (
-        at == counts_from(scenario, day + 9 / 24 - JUST, 3)["contacts_missed"] == missed[day - 100]
+
+NINE = 9 / 24
+"""A seven-hour working day's start (09:00), as a fraction of the day."""
+
+
+@pytest.mark.fast
+def test_the_work_of_nine_oclock_is_counted_from_the_working_days_start():
+    """Contacts made and missed, signals caught and first contacts made at 09:00, the
+    working day's first moment: counted in a window from 09:00 as in one from a moment
+    before. For each, the first day from day 100 with such an event at 09:00 exactly."""
+    data = small_office_data(
+        **{
+            "horizon_days": 200.0,
+            "workforce.caseworkers": 3,
+            "case_types.0.contacts.hours": 4.0,
+            "case_types.0.work_hours": 40.0,
+        }
     )
+    scenario = sim.validate_scenario(data)
+
+    def counts(time: float) -> dict[str, float]:
+        summary = sim.run_replication(scenario.model_copy(update={"warmup_days": time}), 0, 3)
+        figures = ("contacts_done", "contacts_missed", "caught", "first_contact_mean_days")
+        return {figure: getattr(summary.summary, figure) for figure in figures}
+
+    before = {day: counts(day + NINE - JUST) for day in range(100, 115)}
+    after = {day: counts(day + NINE + JUST) for day in range(100, 115)}
+    for figure in before[100]:
+        day = next(d for d in before if before[d][figure] != after[d][figure])
+        assert counts(day + NINE)[figure] == before[day][figure], figure
 
 
 @pytest.mark.fast
