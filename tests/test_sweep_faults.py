@@ -960,12 +960,14 @@ def test_a_run_that_hangs_is_a_failed_row_at_its_time_limit_and_retry_failed_rer
 
 class StopsWhenSent(float):
     """A figure whose worker process stops itself (SIGSTOP) as it pickles the figure to
-    send it, the first time only (the marker file records it): a worker that stops
-    answering after its run ended, with the run's result still on it."""
+    send it, the first time only (the marker file records it; every time with no marker): a
+    worker that stops answering after its run ended, with the run's result still on it."""
 
-    marker: Path
+    marker: Path | None
 
     def __reduce__(self):
+        if self.marker is None:
+            os.kill(os.getpid(), signal.SIGSTOP)
         try:
             marker = os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         except FileExistsError:
@@ -981,7 +983,7 @@ class StopsWhenSent(float):
 class StopsAsPoint1IsFetched:
     """Run a task; on point 1, replication 0, its row's first figure is a StopsWhenSent."""
 
-    marker: Path
+    marker: Path | None
 
     def __call__(self, task):
         row = RUN_TASK(task)
@@ -1014,6 +1016,41 @@ def test_a_dask_worker_that_stops_answering_with_a_runs_result_does_not_hang_the
     ]
     assert not stopped, "the stopped worker is stopped for good"
     assert_rows_of_an_uninterrupted_sweep(tmp_path / "out", uninterrupted)
+
+
+def test_a_dask_worker_that_never_hands_a_result_over_makes_a_failed_row(
+    tmp_path, monkeypatch, uninterrupted
+):
+    """The worker holding a run's result stops as it sends it, and so does the worker that
+    ran it again: the second time the run is a failed row saying so, the other rows are
+    exact, and no stopped process is left."""
+    pytest.importorskip("distributed")
+    psutil = pytest.importorskip("psutil")
+    monkeypatch.setattr(sim.experiments.engines, "run_task", StopsAsPoint1IsFetched(None))
+    plan = sim.load_sweep(write_sweep(tmp_path))
+    out = tmp_path / "out"
+    report = sim.run_sweep(plan, out, engine="dask", jobs=2, run_timeout=TIME_LIMIT)
+    assert (report.ran, report.failed) == (12, 1)
+    rows = sim.load_results(out)
+    failed = rows[rows.status == "failed"]
+    assert list(zip(failed.point, failed.replication, strict=True)) == [(1, 0)]
+    assert failed.error.iloc[0].startswith(
+        "its result could not be fetched: its Dask worker (tcp://127.0.0.1:"
+    ), failed.error.iloc[0]
+    assert (
+        "stopped answering after the run ended, and again after it was run again; its "
+        "Dask worker's process was killed" in failed.error.iloc[0]
+    )
+    stopped = [
+        child
+        for child in psutil.Process().children(recursive=True)
+        if child.status() == psutil.STATUS_STOPPED
+    ]
+    assert not stopped
+    expected = uninterrupted[(uninterrupted.point != 1) | (uninterrupted.replication != 0)]
+    pd.testing.assert_frame_equal(
+        rows.drop(failed.index).reset_index(drop=True), expected.reset_index(drop=True)
+    )
 
 
 def test_run_timeout_and_retry_failed_on_the_command_line(tmp_path, monkeypatch, uninterrupted):
