@@ -57,14 +57,15 @@ def docs_script(name: str) -> Iterator[ModuleType]:
 
 
 def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """``base`` with ``{"dotted.path": value}`` changes (a deep copy)."""
+    """``base`` with ``{"dotted.path": value}`` changes (a deep copy: of the values too, so
+    that editing the result never edits a dict shared between tests)."""
     data = copy.deepcopy(base)
     for dotted, value in changes.items():
         node = data
         parts = dotted.split(".")
         for part in parts[:-1]:
             node = node[int(part)] if isinstance(node, list) else node[part]
-        last = parts[-1]
+        last, value = parts[-1], copy.deepcopy(value)
         if isinstance(node, list):
             node[int(last)] = value
         else:
