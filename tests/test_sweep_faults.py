@@ -1022,8 +1022,9 @@ def test_a_dask_worker_that_never_hands_a_result_over_makes_a_failed_row(
     tmp_path, monkeypatch, uninterrupted
 ):
     """The worker holding a run's result stops as it sends it, and so does the worker that
-    ran it again: the second time the run is a failed row saying so, the other rows are
-    exact, and no stopped process is left."""
+    ran it again: the run is a failed row saying so, the other rows are exact, and no
+    stopped process is left. (Where Dask reruns it, the second worker may stop before the
+    scheduler hears the run ended: then the row says the run was stopped at its limit.)"""
     pytest.importorskip("distributed")
     psutil = pytest.importorskip("psutil")
     monkeypatch.setattr(sim.experiments.engines, "run_task", StopsAsPoint1IsFetched(None))
@@ -1034,13 +1035,11 @@ def test_a_dask_worker_that_never_hands_a_result_over_makes_a_failed_row(
     rows = sim.load_results(out)
     failed = rows[rows.status == "failed"]
     assert list(zip(failed.point, failed.replication, strict=True)) == [(1, 0)]
-    assert failed.error.iloc[0].startswith(
+    error = failed.error.iloc[0]
+    assert error.startswith(
         "its result could not be fetched: its Dask worker (tcp://127.0.0.1:"
-    ), failed.error.iloc[0]
-    assert (
-        "stopped answering after the run ended, and again after it was run again; its "
-        "Dask worker's process was killed" in failed.error.iloc[0]
-    )
+    ) or error.startswith("the run was stopped at its time limit of 3 s"), error
+    assert "its Dask worker's process was killed (tcp://127.0.0.1:" in error, error
     stopped = [
         child
         for child in psutil.Process().children(recursive=True)

@@ -630,7 +630,8 @@ class _DaskRuns:
         """Cancel a task past its time limit and stop its run: how, for its row."""
         future.cancel()
         deadline = time.monotonic() + 10
-        while future.key in self.client.processing([worker]).get(worker, ()):  # not yet
+        # (every worker's list: one that has left is missing, and asked by name, an error)
+        while future.key in self.client.processing().get(worker, ()):  # not yet
             if time.monotonic() > deadline:
                 break
             time.sleep(0.05)
