@@ -601,11 +601,13 @@ EDGE_COUNTS = (
 """Counts of events, each counted from the window's first moment on."""
 
 
-def counts_from(scenario: sim.Scenario, warmup: float, seed: int) -> dict[str, float]:
-    """The event counts of a run whose statistics window starts at ``warmup`` (the warm-up
+def counts_from(
+    scenario: sim.Scenario, warmup: float, seed: int, figures: tuple[str, ...] = EDGE_COUNTS
+) -> dict[str, float]:
+    """The ``figures`` of a run whose statistics window starts at ``warmup`` (the warm-up
     changes only what is counted, never what happens)."""
     summary = sim.run_replication(scenario.model_copy(update={"warmup_days": warmup}), 0, seed)
-    return {figure: getattr(summary.summary, figure) for figure in EDGE_COUNTS}
+    return {figure: getattr(summary.summary, figure) for figure in figures}
 
 
 EDGE_OFFICE = {
@@ -621,6 +623,8 @@ EDGE_OFFICE = {
 
 JUST = 1e-6
 """A moment in which nothing happens (events come at whole days, at 09:00 or at random)."""
+NINE = 9 / 24
+"""A seven-hour working day's start (09:00), as a fraction of the day."""
 
 
 @pytest.mark.fast
@@ -645,8 +649,8 @@ def test_events_at_the_windows_first_moment_are_counted(overflow):
         return {figure: at[figure] - after[figure] for figure in EDGE_COUNTS}
 
     day = int(series.day[(series.day >= 56) & (series.absent > 0)].min())
-    assert workday_start(day, 8.0) == day + 9 / 24  # a 7-hour day with an hour's overtime
-    at_work = edge(day + 9 / 24)
+    assert workday_start(day, 8.0) == day + NINE  # a 7-hour day with an hour's overtime
+    at_work = edge(day + NINE)
     for figure in ("absence_days", "overtime_hours", "non_case_hours", "hours_available"):
         assert at_work[figure] > 0, figure
 
@@ -671,7 +675,7 @@ def test_an_idle_days_hours_at_the_windows_first_moment_are_counted():
     hours available at day 30's start, 09:00, are counted in a window from then."""
     scenario = sim.validate_scenario(mmc_data(2, 0.5, horizon=100.0, warmup=10.0))
     start = workday_start(30, 7.0)
-    assert start == 30 + 9 / 24
+    assert start == 30 + NINE
     at_start = counts_from(scenario, start, 1)["hours_available"]
     assert at_start == counts_from(scenario, 30.0, 1)["hours_available"]
     workforce = scenario.workforce
@@ -726,10 +730,6 @@ def test_contacts_done_and_missed_are_those_the_records_fell_due():
     assert out.records.contacts_due.sum() == s.contacts_done + s.contacts_missed
 
 
-NINE = 9 / 24
-"""A seven-hour working day's start (09:00), as a fraction of the day."""
-
-
 @pytest.mark.fast
 def test_the_work_of_nine_oclock_is_counted_from_the_working_days_start():
     """Contacts made and missed, signals caught and first contacts made at 09:00, the
@@ -744,11 +744,10 @@ def test_the_work_of_nine_oclock_is_counted_from_the_working_days_start():
         }
     )
     scenario = sim.validate_scenario(data)
+    figures = ("contacts_done", "contacts_missed", "caught", "first_contact_mean_days")
 
     def counts(time: float) -> dict[str, float]:
-        summary = sim.run_replication(scenario.model_copy(update={"warmup_days": time}), 0, 3)
-        figures = ("contacts_done", "contacts_missed", "caught", "first_contact_mean_days")
-        return {figure: getattr(summary.summary, figure) for figure in figures}
+        return counts_from(scenario, time, 3, figures)
 
     before = {day: counts(day + NINE - JUST) for day in range(100, 115)}
     after = {day: counts(day + NINE + JUST) for day in range(100, 115)}
