@@ -1021,35 +1021,35 @@ def test_a_dask_worker_that_stops_answering_with_a_runs_result_does_not_hang_the
 def test_a_dask_worker_that_never_hands_a_result_over_makes_a_failed_row(
     tmp_path, monkeypatch, uninterrupted
 ):
-    """The worker holding a run's result stops as it sends it, and so does the worker that
-    ran it again: the run is a failed row saying so, the other rows are exact, and no
-    stopped process is left. (Where Dask reruns it, the second worker may stop before the
-    scheduler hears the run ended: then the row says the run was stopped at its limit.)"""
+    """The worker holding a run's result stops as it sends it, and so does every worker that
+    runs it again: the run is a failed row saying so, the sweep ends, and no stopped process
+    is left. (Where Dask reruns it, the second worker may stop before the scheduler hears the
+    run ended: then the row says the run was stopped at its limit. A run whose result was on
+    a worker it stopped may be lost twice, and fail too, saying so.)"""
     pytest.importorskip("distributed")
     psutil = pytest.importorskip("psutil")
     monkeypatch.setattr(sim.experiments.engines, "run_task", StopsAsPoint1IsFetched(None))
     plan = sim.load_sweep(write_sweep(tmp_path))
     out = tmp_path / "out"
     report = sim.run_sweep(plan, out, engine="dask", jobs=2, run_timeout=TIME_LIMIT)
-    assert (report.ran, report.failed) == (12, 1)
+    assert report.ran == 12 and report.failed >= 1
     rows = sim.load_results(out)
     failed = rows[rows.status == "failed"]
-    assert list(zip(failed.point, failed.replication, strict=True)) == [(1, 0)]
-    error = failed.error.iloc[0]
-    assert error.startswith(
-        "its result could not be fetched: its Dask worker (tcp://127.0.0.1:"
-    ) or error.startswith("the run was stopped at its time limit of 3 s"), error
-    assert "its Dask worker's process was killed (tcp://127.0.0.1:" in error, error
+    assert (1, 0) in set(zip(failed.point, failed.replication, strict=True))
+    for error in failed.error:
+        assert error.startswith(
+            "its result could not be fetched: its Dask worker (tcp://127.0.0.1:"
+        ) or error.startswith("the run was stopped at its time limit of 3 s"), error
+        assert "its Dask worker's process was killed (tcp://127.0.0.1:" in error, error
     stopped = [
         child
         for child in psutil.Process().children(recursive=True)
         if child.status() == psutil.STATUS_STOPPED
     ]
     assert not stopped
-    expected = uninterrupted[(uninterrupted.point != 1) | (uninterrupted.replication != 0)]
-    pd.testing.assert_frame_equal(
-        rows.drop(failed.index).reset_index(drop=True), expected.reset_index(drop=True)
-    )
+    done = rows[rows.status == "ok"].set_index(["point", "replication"])
+    expected = uninterrupted.set_index(["point", "replication"]).loc[done.index]
+    pd.testing.assert_frame_equal(done, expected)
 
 
 def test_run_timeout_and_retry_failed_on_the_command_line(tmp_path, monkeypatch, uninterrupted):
