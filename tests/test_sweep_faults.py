@@ -115,6 +115,18 @@ def assert_rows_of_an_uninterrupted_sweep(out: Path, expected: pd.DataFrame) -> 
 RUN_TASK = sim.experiments.engines.run_task
 
 
+def first_time(marker: Path) -> bool:
+    """Whether this is the first time here: create ``marker`` (atomically: one process of
+    several wins) with this process's id in it; False if it exists already."""
+    try:
+        fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return False
+    os.write(fd, str(os.getpid()).encode())
+    os.close(fd)
+    return True
+
+
 @dataclass(frozen=True)
 class KillsItsWorkerOnce:
     """Run a task, but SIGKILL the worker process the first time point 1, replication 0
@@ -124,15 +136,8 @@ class KillsItsWorkerOnce:
     marker: Path
 
     def __call__(self, task):
-        if (task.point, task.replication) == (1, 0):
-            try:
-                marker = os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                pass  # killed once already: run it
-            else:
-                os.write(marker, str(os.getpid()).encode())
-                os.close(marker)
-                os.kill(os.getpid(), signal.SIGKILL)
+        if (task.point, task.replication) == (1, 0) and first_time(self.marker):
+            os.kill(os.getpid(), signal.SIGKILL)
         return RUN_TASK(task)
 
 
@@ -966,15 +971,7 @@ class StopsWhenSent(float):
     marker: Path | None
 
     def __reduce__(self):
-        if self.marker is None:
-            os.kill(os.getpid(), signal.SIGSTOP)
-        try:
-            marker = os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            pass  # stopped once already: send it
-        else:
-            os.write(marker, str(os.getpid()).encode())
-            os.close(marker)
+        if self.marker is None or first_time(self.marker):
             os.kill(os.getpid(), signal.SIGSTOP)
         return float, (float(self),)
 
