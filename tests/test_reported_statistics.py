@@ -712,7 +712,8 @@ def test_leavers_and_their_cases_are_the_records():
 def test_contacts_done_and_missed_are_those_the_records_fell_due():
     """Every recurring contact that fell due was made or missed (docs/outputs.md): with no
     first contact and no warm-up, the records' contacts due add up to contacts_done plus
-    contacts_missed, in a busy office that misses some."""
+    contacts_missed, in a busy office that misses some; the contacts made on time are the
+    records' own, and every other contact made was late."""
     data = small_office_data(
         **{
             "warmup_days": 0.0,
@@ -728,6 +729,9 @@ def test_contacts_done_and_missed_are_those_the_records_fell_due():
     s = out.summary
     assert s.contacts_missed > 50 and s.contacts_done > 50
     assert out.records.contacts_due.sum() == s.contacts_done + s.contacts_missed
+    on_time = out.records.contacts_on_time.sum()
+    assert s.contacts_on_time == on_time
+    assert s.contacts_late == s.contacts_done - on_time > 10
 
 
 @pytest.mark.fast
@@ -754,6 +758,39 @@ def test_the_work_of_nine_oclock_is_counted_from_the_working_days_start():
     for figure in before[100]:
         day = next(d for d in before if before[d][figure] != after[d][figure])
         assert counts(day + NINE)[figure] == before[day][figure], figure
+
+
+@pytest.mark.fast
+def test_closures_at_the_windows_first_moment_are_counted():
+    """Cases of a fixed 30-day duration waiting at the start are assigned at 0 and close on
+    schedule at 30 exactly, some (a worker makes one first contact a day) with their first
+    contact, due at 30 too, never made: a window starting at 30 counts the closures and the
+    first contacts missed as one starting a moment before does, and one starting a moment
+    after does not."""
+    data = small_office_data(
+        **{
+            "horizon_days": 90.0,
+            "case_types.0.duration": {"distribution": "fixed", "value": 30.0},
+            "case_types.0.closes_on_schedule": True,
+            "case_types.0.first_contact": {
+                "deadline_days": {"low": 30, "medium": 30, "high": 30},
+                "hours": 7.0,
+            },
+            "workforce.caseworkers": 1,
+            "caps.count": 40,
+            "initial_state": {"waiting": 30},
+        }
+    )
+    scenario = sim.validate_scenario(data)
+    out = sim.run_replication(scenario, 0, 1, records=True)
+    at_start = out.records[out.records.initial]
+    assert (at_start.closed_at == 30.0).all() and len(at_start) == 30
+    assert at_start.first_contact_at.isna().sum() >= 5
+    figures = ("cases_closed", "case_duration_mean_days", "first_contact_within_deadline_share")
+    before, at, after = (counts_from(scenario, t, 1, figures) for t in (30 - JUST, 30, 30 + JUST))
+    assert at == before
+    assert at["cases_closed"] == after["cases_closed"] + 30
+    assert at["first_contact_within_deadline_share"] < after["first_contact_within_deadline_share"]
 
 
 @pytest.mark.fast
