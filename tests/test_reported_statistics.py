@@ -760,6 +760,44 @@ def test_the_work_of_nine_oclock_is_counted_from_the_working_days_start():
         assert counts(day + NINE)[figure] == before[day][figure], figure
 
 
+HARM_SEEDS = range(1, 6)
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize("seed", HARM_SEEDS)
+def test_harms_per_subject_is_the_signals_of_a_risk_window_when_none_is_caught(seed):
+    """With no detection, no provider and no service, every signal becomes a harm, so the
+    harms to a subject over its 200-day risk window are its signals: Poisson with the mean
+    of its latent tier, signals_per_year * 200 / 365, mixed over the risk mix
+    (docs/outputs.md: harms to subjects first referred in the window, over their whole risk
+    window, per such subject). The mean over the n subjects the records show first referred
+    in the window's days holds the mixture's mean within a normal band of its exact
+    variance, each of five seeds at level 0.001 (0.005 together); the band is narrow enough
+    that a figure 10% off fails it (the power check)."""
+    data = small_office_data(**{"horizon_days": 3000.0, "risk.detection_probability": 0.0})
+    scenario = sim.validate_scenario(data)
+    out = sim.run_replication(scenario, 0, seed, records=True)
+    assert out.summary.caught == 0
+
+    window = 200.0
+    mix = np.array([0.5, 0.3, 0.2])
+    signals = np.array([0.5, 1.5, 4.0]) * window / 365.0
+    mean = mix @ signals
+    variance = mix @ (signals + signals**2) - mean**2  # a Poisson mixture's
+    records = out.records
+    first = records[~records.rereferral & ~records.follow_on & ~records.initial]
+    day = np.floor(first.arrival)
+    last = scenario.horizon_days - 1.0 - window  # the risk window ends inside the run
+    subjects = int(((day >= scenario.warmup_days) & (day <= last)).sum())
+    error = math.sqrt(variance / subjects)
+    band = stats.norm.ppf(1 - 0.001 / 2) * error
+    assert subjects > 2500
+    assert abs(out.summary.harms_per_subject - mean) <= band
+    # a figure 10% off falls outside the band with probability over 1/2 on each seed (over
+    # 97% on one of five)
+    assert stats.norm.sf((band - 0.1 * mean) / error) > 0.5
+
+
 @pytest.mark.fast
 def test_closures_at_the_windows_first_moment_are_counted():
     """Cases of a fixed 30-day duration waiting at the start are assigned at 0 and close on
