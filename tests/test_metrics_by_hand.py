@@ -8,7 +8,9 @@ ended before the window) and once before it (which must not count), so each figu
 summary has a value known in advance: a count, a sum, a share of two counts, a time average
 of a step function, a percentile of end-of-day caseloads. The daily flows count every
 happening, the warm-up's too. The outcome model's own figures and the levers' are tested
-with their modules; here only that they reach the summary (a lever's cost in the total).
+with their modules; here only that they reach the summary (a lever's cost in the total), and
+the reassessments' counts, which no run can check (a case's tier before a reassessment is not
+recorded).
 mutmut's measure of ``sim/core/metrics.py`` leans on this module (docs/testing.md).
 """
 
@@ -117,6 +119,10 @@ def replication() -> Metrics:
     m.harm(41.0, HarmCause.NO_CONTACT, case_type=1)
     m.harm(42.0, HarmCause.NO_CONTACT, case_type=1)
     m.levers.hire(30.0, 250.0)  # a lever's cost (the faster hiring pipeline)
+    m.outcomes.reassessment(BEFORE, 2, 0)
+    m.outcomes.reassessment(WARMUP, 1, 1)  # the same tier again
+    m.outcomes.reassessment(20.0, 2, 1)  # lowered
+    m.outcomes.reassessment(21.0, 0, 2)  # changed, raised
     m.harm(WARMUP, HarmCause.AFTER_CLOSURE)
     return m
 
@@ -201,6 +207,9 @@ EXPECTED = {
     "missed_after_closure": 1,
     "missed_per_1000_referrals": 1000 * 4 / 4,
     "caught_share": 2 / 6,
+    "reassessments": 3,
+    "tier_changes": 2,
+    "tiers_lowered": 1,
     **COSTS,
     "total_cost": TOTAL,
     "cost_per_referral": TOTAL / 4,
