@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from typing import get_args
 
 import pytest
@@ -21,6 +24,26 @@ def test_outputs_doc_defines_every_figure():
     missing = [name for name in sim.FIGURES if f"| `{name}` |" not in text]
     assert not missing, f"docs/outputs.md does not define {missing}"
     assert all(f"`{field}`" in text for field in ReferralRecord._fields)
+
+
+@pytest.mark.fast
+def test_every_figures_unit_is_the_one_docs_outputs_gives():
+    """Each figure's label, unit and section, as a fresh import of ``sim.core.summary`` builds
+    them (in a new interpreter: the metadata is made once, at import), has a label and a
+    section, and the unit docs/outputs.md gives it."""
+    code = (
+        "import json; from sim.core.summary import FIGURES; "
+        "print(json.dumps({n: [m['label'], m['unit'], m['section']] for n, m in FIGURES.items()}))"
+    )
+    made = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    figures = json.loads(made.stdout)
+    documented = dict(
+        re.findall(r"^\| `(\w+)` \| ([^|]+?) \|", (DOCS / "outputs.md").read_text(), re.M)
+    )
+    assert list(figures) == list(sim.FIGURES)
+    for name, (label, unit, section) in figures.items():
+        assert label and section, name
+        assert unit == documented[name], name
 
 
 def _fields(model: type[BaseModel]) -> set[str]:
