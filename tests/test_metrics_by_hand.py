@@ -29,6 +29,7 @@ pytestmark = pytest.mark.fast
 WARMUP, END = 10.0, 110.0
 BEFORE = 5.0
 """A moment in the warm-up: nothing told at it is counted in the summary."""
+CASE_TYPES = ("family", "youth")
 
 
 def replication() -> Metrics:
@@ -115,6 +116,7 @@ def replication() -> Metrics:
     m.catch(30.0)
     m.catch(31.0, case_type=1)
     m.harm(BEFORE, HarmCause.SCREENED_OUT)
+    m.harm(WARMUP, HarmCause.AFTER_CLOSURE)
     m.harm(40.0, HarmCause.WAITLIST)
     m.harm(41.0, HarmCause.NO_CONTACT, case_type=1)
     m.harm(42.0, HarmCause.NO_CONTACT, case_type=1)
@@ -123,11 +125,8 @@ def replication() -> Metrics:
     m.outcomes.reassessment(WARMUP, 1, 1)  # the same tier again
     m.outcomes.reassessment(20.0, 2, 1)  # lowered
     m.outcomes.reassessment(21.0, 0, 2)  # changed, raised
-    m.harm(WARMUP, HarmCause.AFTER_CLOSURE)
     return m
 
-
-CASE_TYPES = ("family", "youth")
 
 COSTS = {  # the money spent inside the window
     "salary_cost": 1000.0 + 900.0 + 800.0,
