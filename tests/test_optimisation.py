@@ -25,6 +25,7 @@ from sim.cli import main
 from sim.optimisation import buy, kim_nelson, optimise
 from sim.optimisation.design import Surrogate, simplex_design
 from sim.optimisation.menu import check_menu
+from sim.optimisation.optimiser import choose_candidates
 
 
 def slippage(k: int, delta: float, best: int, rho: float, seed: int):
@@ -198,6 +199,30 @@ def known_best_office(**changes: Any) -> sim.Scenario:
         }
     )
     return sim.validate_scenario(data)
+
+
+def test_candidates_are_mixes_that_buy_different_things_as_the_report_shows_them() -> None:
+    """Two mixes whose wellbeing levels differ by 0.0004 buy one policy as the report shows it
+    (``wellbeing 0.50``): one candidate, not two runner-ups printed alike. Half the places go
+    to the surrogate's best, the rest to the best seen."""
+    scenario = known_best_office()
+    levers = ["caseworkers", "wellbeing"]
+
+    def purchase(shares: np.ndarray):
+        return buy(scenario, {lever: 10_000.0 * s for lever, s in zip(levers, shares, strict=True)})
+
+    near = [np.array([0.5, 0.5]), np.array([0.4996, 0.5004])]
+    assert purchase(near[0]).changes != purchase(near[1]).changes
+    predicted = np.array([*near, [0.4, 0.6], [0.3, 0.7]])
+    seen = np.array([[0.5, 0.5], [1.0, 0.0], [0.0, 1.0]])
+    chosen = choose_candidates(purchase, predicted, seen, 4)
+    assert [bought.describe() for _, bought in chosen] == [
+        "caseworkers +0, wellbeing 0.50",
+        "caseworkers +0, wellbeing 0.60",
+        "caseworkers +0, wellbeing 0.00",
+        "caseworkers +0, wellbeing 1.00",
+    ]
+    assert np.array_equal(chosen[0][0], near[0])
 
 
 @pytest.mark.parametrize(("seed", "engine"), [(1, "serial"), (2, "processes")])

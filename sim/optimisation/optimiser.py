@@ -12,7 +12,7 @@ tolerance) on common random numbers:
    (``0 .. n1 - 1``).
 2. **Surrogate.** A smoothing thin-plate spline of the target's means, evaluated over a dense
    Sobol set; the mixes it predicts best and the best mixes observed become the candidates
-   (mixes that buy the same thing are one candidate).
+   (mixes that buy the same thing, as the report shows it, are one candidate).
 3. **Selection.** Procedure KN (:mod:`.selection`) on the candidates with fresh replications
    (``n1, n1 + 1, ...``: independent of those that chose them): the mix selected is within
    the indifference zone ``delta`` of the best candidate with probability at least 95%.
@@ -320,17 +320,12 @@ def _optimise(
     say("surrogate: fitting and choosing the candidates")
     surrogate = Surrogate(shares, design["mean"].to_numpy())
     dense = np.vstack([shares, simplex_points(len(levers), 4096, seed + 1)])
-    predicted = sign * surrogate(dense)
-    chosen: dict[str, tuple[np.ndarray, Purchase]] = {}
-    for index in np.argsort(predicted, kind="stable"):  # the surrogate's best, half of them
-        if len(chosen) >= (candidates + 1) // 2:
-            break
-        chosen.setdefault(_Evaluator.key(p := purchase(dense[index])), (dense[index], p))
-    for index in np.argsort(sign * design["mean"].to_numpy(), kind="stable"):  # the best seen
-        if len(chosen) >= candidates:
-            break
-        chosen.setdefault(_Evaluator.key(bought[index]), (shares[index], bought[index]))
-    mixes = list(chosen.values())
+    mixes = choose_candidates(
+        purchase,
+        dense[np.argsort(sign * surrogate(dense), kind="stable")],
+        shares[np.argsort(sign * design["mean"].to_numpy(), kind="stable")],
+        candidates,
+    )
 
     # 3. ranking and selection on fresh replications
     say(f"selection: KN on {len(mixes)} mixes, indifference zone, alpha {alpha}")
@@ -377,6 +372,26 @@ def _optimise(
         alone,
         evaluator.runs,
     )
+
+
+def choose_candidates(
+    purchase: Callable[[np.ndarray], Purchase],
+    predicted_best: np.ndarray,
+    seen_best: np.ndarray,
+    count: int,
+) -> list[tuple[np.ndarray, Purchase]]:
+    """Up to ``count`` mixes for the selection: half from the mixes the surrogate predicts
+    best, the rest from the design's best seen (each list best first), one per purchase as
+    :meth:`Purchase.describe` shows it (levels of a programme that differ by less than the
+    report's 0.01 are one policy to a reader, and one candidate)."""
+    chosen: dict[str, tuple[np.ndarray, Purchase]] = {}
+    for rows, limit in ((predicted_best, (count + 1) // 2), (seen_best, count)):
+        for row in rows:
+            if len(chosen) >= limit:
+                break
+            bought = purchase(row)
+            chosen.setdefault(bought.describe(), (row, bought))
+    return list(chosen.values())
 
 
 def _intervals(values: np.ndarray, differences: np.ndarray) -> dict[str, float]:
