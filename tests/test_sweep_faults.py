@@ -282,7 +282,11 @@ def test_a_task_that_kills_every_dask_worker_is_a_failed_row(tmp_path, monkeypat
     with (
         dask.config.set({"distributed.scheduler.allowed-failures": 0}),
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+            n_workers=2,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},  # 8787 may be held
         ) as cluster,
     ):
         report = sim.run_sweep(

@@ -232,7 +232,11 @@ def test_processes_give_the_same_rows_as_serial(example_serial, tmp_path):
 def test_a_dask_cluster_on_loopback_gives_the_same_rows(example_serial, tmp_path):
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+        n_workers=2,
+        threads_per_worker=1,
+        host="127.0.0.1",
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},  # 8787 may be held
     ) as cluster:
         sim.run_sweep(
             sim.load_sweep(EXAMPLE),

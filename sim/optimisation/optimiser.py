@@ -277,6 +277,8 @@ def _cluster(engine: str, jobs: int | None, scheduler: str | None) -> Iterator[s
         processes=True,
         host="127.0.0.1",
         dashboard_address=None,
+        # the scheduler's HTTP server on a free port: 8787 may be held by another cluster
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
     )
     try:
         yield cluster.scheduler_address
