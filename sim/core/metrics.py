@@ -55,11 +55,11 @@ class Metrics:
         self,
         warmup: float,
         case_types: Sequence[str] = ("all",),
-        risk_windows: Sequence[float] | None = None,
+        harm_follow_ups: Sequence[float] | None = None,
         horizon: float = 0.0,
     ) -> None:
         self.warmup = warmup
-        self.outcomes = OutcomeMetrics(warmup, case_types, risk_windows, horizon)
+        self.outcomes = OutcomeMetrics(warmup, case_types, harm_follow_ups, horizon)
         """Service, pathways, reassessment, recurrence, and counters by case type."""
         self.levers = LeverMetrics(warmup)
         """What the levers cost and did, and the cases shared with other offices."""

@@ -144,7 +144,8 @@ class CaseloadModel:
         self.metrics = Metrics(
             scenario.warmup_days,
             [profile.name for profile in self.profiles],
-            [profile.risk_window for profile in self.profiles],
+            # a signal late in a risk window becomes a harm up to a detection window later
+            [p.risk_window + scenario.risk.detection_window_days for p in self.profiles],
             scenario.horizon_days,
         )
         self.register = ReferralRegister(

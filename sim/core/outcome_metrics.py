@@ -41,8 +41,9 @@ class OutcomeMetrics:
         The start of the statistics window.
     case_types
         The case types' names, in the scenario's order.
-    risk_windows
-        Each case type's risk window (for harms per subject).
+    harm_follow_ups
+        Each case type's follow-up for harms per subject (its risk window and the detection
+        window after it; :class:`~sim.core.recurrence.RecurrenceLog`).
     horizon
         The run's length in days (counts by day are laid out for it; they grow past it).
     """
@@ -51,7 +52,7 @@ class OutcomeMetrics:
         self,
         warmup: float,
         case_types: Sequence[str] = ("all",),
-        risk_windows: Sequence[float] | None = None,
+        harm_follow_ups: Sequence[float] | None = None,
         horizon: float = 0.0,
     ) -> None:
         self.warmup = warmup
@@ -65,7 +66,7 @@ class OutcomeMetrics:
             )
         }
         """Counters by case type (index), in the window."""
-        self.recurrence = RecurrenceLog(warmup, risk_windows or [math.inf] * count, horizon)
+        self.recurrence = RecurrenceLog(warmup, harm_follow_ups or [math.inf] * count, horizon)
         self.prevented = 0
         self.prevented_today = 0
         self.signals_in_service = 0

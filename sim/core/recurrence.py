@@ -54,16 +54,18 @@ class RecurrenceLog:
     ----------
     warmup
         The start of the statistics window.
-    risk_windows
-        Each case type's risk window in days (for harms per subject).
+    follow_ups
+        Each case type's follow-up in days for harms per subject: its risk window plus the
+        detection window, by whose end the last signal of the risk window has become a harm
+        or not.
     horizon
         The run's length in days: counts by day are laid out for it (and grow past it).
     """
 
-    def __init__(self, warmup: float, risk_windows: Sequence[float], horizon: float = 0.0) -> None:
+    def __init__(self, warmup: float, follow_ups: Sequence[float], horizon: float = 0.0) -> None:
         self.warmup = warmup
-        self.risk_windows = list(risk_windows)
-        types = range(len(self.risk_windows))
+        self.follow_ups = list(follow_ups)
+        types = range(len(self.follow_ups))
         size = int(horizon) + 2
 
         def days() -> list[int]:
@@ -118,17 +120,18 @@ class RecurrenceLog:
         """Share of exits of ``kind`` re-referred within ``window`` (``None``: every type)."""
         index = list(WINDOWS).index(window)
         days = self._days(WINDOWS[window], end)
-        types = range(len(self.risk_windows)) if case_type is None else [case_type]
+        types = range(len(self.follow_ups)) if case_type is None else [case_type]
         exits = sum(sum(self.exits[kind][t][days]) for t in types)
         returned = sum(sum(self.returns[kind][t][index][days]) for t in types)
         return returned / exits if exits else float("nan")
 
     def harms_per_subject(self, end: float, case_type: int | None = None) -> float:
-        """Harms per subject first referred in the window, over its whole risk window."""
+        """Harms per subject first referred in the window, over its whole risk window (each
+        subject whose follow-up ends in the run)."""
         subjects = harms = 0
-        types = range(len(self.risk_windows)) if case_type is None else [case_type]
+        types = range(len(self.follow_ups)) if case_type is None else [case_type]
         for t in types:
-            days = self._days(self.risk_windows[t], end)
+            days = self._days(self.follow_ups[t], end)
             subjects += sum(self.subjects[t][days])
             harms += sum(self.harms[t][days])
         return harms / subjects if subjects else float("nan")

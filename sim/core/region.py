@@ -33,7 +33,7 @@ from .work import TriageRule
 
 __all__ = ["Region", "merge_metrics"]
 
-_NOT_COUNTERS = {"warmup", "today", "case_types", "risk_windows", "prevented_today"}
+_NOT_COUNTERS = {"warmup", "today", "case_types", "follow_ups", "prevented_today"}
 """Attributes of the counters that are settings or today's flows, not totals to add."""
 
 
@@ -148,7 +148,7 @@ def merge_metrics(parts: list[Metrics]) -> Metrics:
     screening threshold's time integral is averaged over the offices.
     """
     first = parts[0]
-    whole = Metrics(first.warmup, first.outcomes.case_types, first.outcomes.recurrence.risk_windows)
+    whole = Metrics(first.warmup, first.outcomes.case_types, first.outcomes.recurrence.follow_ups)
     for part in parts:
         _add(whole, part)
     whole.threshold.area /= len(parts)
