@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -305,6 +307,36 @@ def test_rows_stream_to_shards_as_they_come(tmp_path):
     store.flush()
     assert len(list(store.shards.glob("part-*.parquet"))) == 3  # 3 + 3 + 2 rows
     assert not list(store.shards.glob(".tmp-*")), "no temporary file is left behind"
+
+
+LATE_DASK_LOG = """
+import logging, sys
+import sim
+plan = sim.load_sweep(sys.argv[1])
+rows = sim.experiments.engines.run_tasks(plan.tasks(), "dask", jobs=2)
+next(rows)
+rows.close()  # what a KeyboardInterrupt in the loop over the rows does
+print("closed", file=sys.stderr, flush=True)
+logging.getLogger("distributed.batched").info("Batched Comm Closed <TCP (closed)>")
+"""
+
+
+def test_a_dask_sweep_stopped_early_lets_no_late_dask_log_through(tmp_path):
+    """A sweep on a local Dask cluster stopped after its first row (as Ctrl-C stops it), in a
+    process of its own with Dask's own logging: Dask's account of the connections the stop
+    closes, logged on its own thread as late as after the cluster has closed (a "Batched
+    Comm Closed" traceback at INFO), must not come between the sweep's lines on stderr."""
+    pytest.importorskip("dask.distributed")
+    path = write_sweep(tmp_path, SMALL)
+    result = subprocess.run(
+        [sys.executable, "-c", LATE_DASK_LOG, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[-1] == "closed", result.stderr
 
 
 RUN_TASK = sim.experiments.engines.run_task

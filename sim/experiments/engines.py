@@ -483,6 +483,11 @@ def _dask(
         finished = True
     finally:
         if cluster is not None and not finished:  # stopped early: no run is waited for
+            # The kills close the scheduler's connections to the workers, and Dask logs each
+            # (a traceback at INFO) on its event loop's thread, sometimes after closing the
+            # cluster has put back the log level `silence_logs` lowered: its lines would come
+            # between the sweep's. Dask's loggers stay quiet in this process from here on.
+            logging.getLogger("distributed").setLevel(logging.CRITICAL)
             for nanny in list(cluster.workers.values()):
                 with contextlib.suppress(Exception):
                     os.kill(nanny.pid, signal.SIGKILL)
