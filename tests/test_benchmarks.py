@@ -36,10 +36,16 @@ def test_the_mmc_benchmark_reports_both_speeds_and_their_ratio():
     reason="benchmarks/instructions.py needs valgrind",
 )
 def test_the_instruction_counts_are_reported_and_repeat():
-    """Two counts of the same short run agree to 0.1% (the point of counting instructions)."""
+    """Two counts of the same run agree to 0.1% (the point of counting instructions).
+
+    The switch of callgrind's instrumentation lands within about 100,000 instructions of where
+    it is asked, more or less as the machine is loaded (two counts of a 100-day run once
+    differed by 103,257 of 52 million in a loaded CI run): a 600-day run (about 215 and 280
+    million instructions, the same time under valgrind, start-up being most of it) keeps that
+    under the 0.1% the counts are read to."""
     counts = []
     for _ in range(2):
-        out = run_script(str(BENCHMARKS / "instructions.py"), "--days", "100", timeout=600)
+        out = run_script(str(BENCHMARKS / "instructions.py"), "--days", "600", timeout=600)
         found = re.findall(r"([\d,]+) instructions", out)
         assert len(found) == 2
         counts.append([int(c.replace(",", "")) for c in found])
