@@ -443,9 +443,32 @@ def _ready_for_runs() -> None:
     (about 2 s), which would otherwise count against its first run's time limit."""
 
 
-def _dask(
-    tasks: Iterable[Task], jobs: int, scheduler: str | None, function: Function
-) -> Iterator[dict[str, Any]]:
+def local_cluster(jobs: int) -> Any:
+    """A Dask cluster of ``jobs`` one-thread worker processes on loopback, made as the sweeps
+    need it (the optimiser's too): the caller closes it."""
+    dask, _, LocalCluster = _dask_modules()
+    # One task per worker thread, none queued behind it (Dask's default, 1.1, lets a
+    # one-thread worker take two): a run's time limit counts from when the scheduler lists
+    # it as processing, so it must be running then, not queued behind a run that hangs.
+    with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+        return LocalCluster(
+            n_workers=jobs,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            # No dashboard, and the scheduler's HTTP server (health, metrics) on a free port,
+            # not on 8787, which another cluster may hold (Dask then warns).
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+            preload=[__name__],
+            # What happens to the runs (a worker killed, restarted) is in the rows; Dask's
+            # own account of it would only interleave with the sweep's lines.
+            silence_logs=logging.CRITICAL,
+        )
+
+
+def _dask_modules() -> tuple[Any, Any, Any]:
+    """``dask``, ``Client`` and ``LocalCluster``, or one line saying how to install them."""
     try:
         import dask
         from dask.distributed import Client, LocalCluster
@@ -453,29 +476,18 @@ def _dask(
         raise ScenarioError(
             "--engine dask", None, "dask is not installed: pip install 'caseload-sim[dask]'"
         ) from None
+    return dask, Client, LocalCluster
+
+
+def _dask(
+    tasks: Iterable[Task], jobs: int, scheduler: str | None, function: Function
+) -> Iterator[dict[str, Any]]:
+    _, Client, _ = _dask_modules()
     cluster = client = None
     finished = False
     try:
         if scheduler is None:
-            # One task per worker thread, none queued behind it (Dask's default, 1.1, lets
-            # a one-thread worker take two): a run's time limit counts from when the
-            # scheduler lists it as processing, so it must be running then, not queued
-            # behind a run that hangs.
-            with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
-                cluster = LocalCluster(
-                    n_workers=jobs,
-                    threads_per_worker=1,
-                    processes=True,
-                    host="127.0.0.1",
-                    dashboard_address=None,
-                    # No dashboard, and the scheduler's HTTP server (health, metrics) on a free
-                    # port, not on 8787, which another cluster may hold (Dask then warns).
-                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                    preload=[__name__],
-                    # What happens to the runs (a worker killed, restarted) is in the rows;
-                    # Dask's own account of it would only interleave with the sweep's lines.
-                    silence_logs=logging.CRITICAL,
-                )
+            cluster = local_cluster(jobs)
         client = Client(scheduler or cluster)
         if cluster is None:  # (a local cluster's workers import this module as a preload)
             client.register_worker_callbacks(setup=_ready_for_runs)

@@ -39,7 +39,7 @@ import pandas as pd
 from ..core.summary import FIGURES
 from ..errors import ScenarioError
 from ..experiments.design import Task
-from ..experiments.engines import default_jobs, run_tasks
+from ..experiments.engines import default_jobs, local_cluster, run_tasks
 from ..experiments.intervals import confidence_interval
 from ..scenario import Scenario
 from .design import Surrogate, simplex_design, simplex_points
@@ -265,21 +265,7 @@ def _cluster(engine: str, jobs: int | None, scheduler: str | None) -> Iterator[s
     if engine != "dask" or scheduler is not None:
         yield scheduler
         return
-    try:
-        from dask.distributed import LocalCluster
-    except ImportError:  # pragma: no cover - depends on the extra
-        raise ScenarioError(
-            "--engine dask", None, "dask is not installed: pip install 'caseload-sim[dask]'"
-        ) from None
-    cluster = LocalCluster(
-        n_workers=jobs or default_jobs(),
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        # the scheduler's HTTP server on a free port: 8787 may be held by another cluster
-        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-    )
+    cluster = local_cluster(jobs or default_jobs())
     try:
         yield cluster.scheduler_address
     finally:
