@@ -49,7 +49,7 @@ from .experiments.results import (
     summarise_results,
 )
 from .experiments.runner import RunResult, run
-from .experiments.sweep import SweepInterrupted, SweepReport, run_sweep
+from .experiments.sweep import StopSignals, SweepInterrupted, SweepReport, run_sweep
 from .scenario import Scenario, load_scenario
 from .scenario.messages import did_you_mean
 
@@ -456,6 +456,13 @@ def sweep_command(
         _stop_sweep(out, f"the sweep stopped: {exc.strerror or exc}")
     click.echo(format_results(table, plan.base.budget.currency))
     _exit_if_runs_failed(rows)
+
+
+def _optimisation_kept(out: str | None, when: str = "") -> str:
+    """What an optimisation stopped early leaves, and how to go on."""
+    if out is None:
+        return "; run the same command again (with --out DIR, a stopped optimisation resumes)"
+    return f"; the runs done are kept in {out}: {when}run the same command with --resume"
 
 
 def _stop_sweep(out: str, problem: str, when: str = "") -> None:
@@ -918,6 +925,14 @@ if __name__ == "__main__":  # pragma: no cover
     default="text",
     show_default=True,
 )
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(file_okay=False),
+    help="A folder to write every run into as it ends (journal.jsonl), so that a stopped "
+    "optimisation can resume.",
+)
+@click.option("--resume", is_flag=True, help="With --out: read the runs already there.")
 def optimise_command(
     scenario_file: str,
     budget: float,
@@ -936,35 +951,51 @@ def optimise_command(
     seed: int | None,
     overrides: tuple[str, ...],
     fmt: str,
+    out: str | None,
+    resume: bool,
 ) -> None:
     """The best mix of LEVERS for a yearly BUDGET: a design over the budget simplex, a
-    surrogate, then ranking and selection (KN) with a 95% guarantee (docs/levers.md)."""
+    surrogate, then ranking and selection (KN) with a 95% guarantee (docs/levers.md).
+
+    With --out, every run is written to the folder as it ends: an optimisation stopped by
+    Ctrl-C, SIGTERM, a kill or a full disk goes on from there with --resume.
+    """
     from .optimisation import OptimisationError, optimise
 
+    if resume and out is None:
+        _fail("--resume: expected --out as well (the folder of the runs to read)")
     scenario = _load(scenario_file, overrides)
     try:
-        result = optimise(
-            scenario,
-            budget,
-            [lever.strip() for lever in levers.split(",") if lever.strip()],
-            target,
-            minimise=not maximise,
-            indifference=indifference,
-            design_points=design_points,
-            design_replications=design_reps,
-            first_stage=first_stage,
-            max_replications=max_reps,
-            candidates=candidates,
-            engine=engine,
-            jobs=jobs,
-            scheduler=scheduler,
-            seed=seed,
-            on_step=lambda step: click.echo(step, err=True),
-        )
+        with StopSignals():
+            result = optimise(
+                scenario,
+                budget,
+                [lever.strip() for lever in levers.split(",") if lever.strip()],
+                target,
+                minimise=not maximise,
+                indifference=indifference,
+                design_points=design_points,
+                design_replications=design_reps,
+                first_stage=first_stage,
+                max_replications=max_reps,
+                candidates=candidates,
+                engine=engine,
+                jobs=jobs,
+                scheduler=scheduler,
+                seed=seed,
+                on_step=lambda step: click.echo(step, err=True),
+                journal=out,
+                resume=resume,
+            )
     except ScenarioError as exc:
         _fail(str(exc))
     except OptimisationError as exc:
-        _fail(f"{scenario_file}: a run failed: {exc}")
+        _fail(f"{scenario_file}: a run failed: {exc}{_optimisation_kept(out)}")
+    except SweepInterrupted as exc:
+        _fail(f"{scenario_file}: stopped by {exc.name}{_optimisation_kept(out)}", exc.exit_status)
+    except ResultsWriteError as exc:  # no room, or the folder gone
+        kept = _optimisation_kept(out, "once there is room, ")
+        _fail(f"{out}: cannot write the journal: {exc.strerror} ({exc.filename}){kept}")
     if fmt == "json":
         data = {
             "best": result.best.to_dict(),
@@ -973,6 +1004,7 @@ def optimise_command(
             "indifference": result.indifference,
             "guaranteed": result.guaranteed,
             "runs": result.runs,
+            "runs_from_journal": result.runs_from_journal,
         }
         click.echo(json.dumps(data, indent=1, default=_json_default))
     else:

@@ -255,6 +255,14 @@ def test_the_optimiser_finds_the_known_best_mix(seed: int, engine: str) -> None:
     assert result.guaranteed
 
 
+SMALL_OPTIMISATION = [
+    *("--budget", "50000", "--levers", "caseworkers,wellbeing", "--target", "wait_mean_days"),
+    *("--design-points", "2", "--design-reps", "2", "--first-stage", "3", "--max-reps", "10"),
+    *("--candidates", "3"),
+]
+"""Options of a small `caseload optimise` of :func:`known_best_office` (a few seconds)."""
+
+
 def test_caseload_optimise_prints_the_best_mix(tmp_path) -> None:
     """On a local Dask cluster (one for the whole optimisation, on loopback)."""
     import yaml
@@ -262,30 +270,7 @@ def test_caseload_optimise_prints_the_best_mix(tmp_path) -> None:
     path = tmp_path / "office.yaml"
     path.write_text(yaml.safe_dump(known_best_office().model_dump(mode="json")))
     runner = CliRunner()
-    args = [
-        "optimise",
-        str(path),
-        "--budget",
-        "50000",
-        "--levers",
-        "caseworkers,wellbeing",
-        "--target",
-        "wait_mean_days",
-        "--design-points",
-        "2",
-        "--design-reps",
-        "2",
-        "--first-stage",
-        "3",
-        "--max-reps",
-        "10",
-        "--candidates",
-        "3",
-        "--engine",
-        "dask",
-        "--jobs",
-        "2",
-    ]
+    args = ["optimise", str(path), *SMALL_OPTIMISATION, "--engine", "dask", "--jobs", "2"]
     result = runner.invoke(main, args)
     assert result.exit_code == 0, result.output
     assert "Best mix: caseworkers +1" in result.output

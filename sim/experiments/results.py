@@ -61,6 +61,7 @@ __all__ = [
     "ResultsWriteError",
     "load_manifest",
     "load_results",
+    "lock_folder",
     "summarise_results",
 ]
 
@@ -282,12 +283,12 @@ def _folder_guard(folder: Path) -> Iterator[None]:
         os.close(descriptor)
 
 
-def _lock(folder: Path) -> tuple[BinaryIO | None, str | None]:
-    """Lock ``folder`` for one sweep: the open lock file, held until it is closed or the
-    process ends, with this process recorded in it; and, if the lock was taken over from a
-    sweep that no longer exists, a line saying so. ``None`` where locks are not to be had
-    (Windows, some network file systems): the folder is then not guarded against a second
-    sweep.
+def lock_folder(folder: Path) -> tuple[BinaryIO | None, str | None]:
+    """Lock ``folder`` for one sweep (or one optimisation's journal): the open lock file,
+    held until it is closed or the process ends, with this process recorded in it; and, if
+    the lock was taken over from a sweep that no longer exists, a line saying so. ``None``
+    where locks are not to be had (Windows, some network file systems): the folder is then
+    not guarded against a second sweep.
 
     Raises
     ------
@@ -415,7 +416,7 @@ class ResultStore:
         self._buffer: list[dict[str, Any]] = []
         self._last_flush = time.monotonic()
         created = self._make_folder()
-        self._lock, self.taken_over = _lock(self.folder)
+        self._lock, self.taken_over = lock_folder(self.folder)
         try:
             self._begin(plan, resume)
             if retry_failed:

@@ -33,7 +33,7 @@ from .engines import run_tasks
 from .progress import Progress
 from .results import ResultStore
 
-__all__ = ["SweepInterrupted", "SweepReport", "run_sweep"]
+__all__ = ["StopSignals", "SweepInterrupted", "SweepReport", "run_sweep"]
 
 
 class SweepReport:
@@ -80,8 +80,8 @@ class SweepInterrupted(KeyboardInterrupt):
         return f"{name} (Ctrl-C)" if self.signal == signal.SIGINT else name
 
 
-class _StopSignals:
-    """While a sweep runs in the main thread, SIGINT and SIGTERM raise
+class StopSignals:
+    """While a sweep (or an optimisation) runs in the main thread, SIGINT and SIGTERM raise
     :class:`SweepInterrupted`, except inside :meth:`held` (a shard being written), where
     the signal waits for the end of it. Once one is raised the sweep is stopping: further
     signals are ignored until it has stopped, so the stop itself is not cut short."""
@@ -94,7 +94,7 @@ class _StopSignals:
         self.stopping = False
         self.previous: dict[int, object] = {}
 
-    def __enter__(self) -> _StopSignals:
+    def __enter__(self) -> StopSignals:
         if threading.current_thread() is threading.main_thread():
             for signum in self.SIGNALS:
                 self.previous[signum] = signal.signal(signum, self.handle)
@@ -219,7 +219,7 @@ def run_sweep(
         raise ValueError("retry_failed: expected resume=True as well (it reruns failed rows)")
     limit = _time_limits(plan, run_timeout)
     report: SweepReport | None = None
-    with _StopSignals() as stop:
+    with StopSignals() as stop:
         try:
             with ResultStore(
                 out,
@@ -253,7 +253,7 @@ def _store_rows(
     rows: Iterator[dict[str, Any]],
     store: ResultStore,
     report: SweepReport,
-    stop: _StopSignals,
+    stop: StopSignals,
     progress: bool | None,
     name: str,
 ) -> None:

@@ -31,6 +31,7 @@ import json
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,7 @@ from ..experiments.engines import default_jobs, local_cluster, run_tasks
 from ..experiments.intervals import confidence_interval
 from ..scenario import Scenario
 from .design import Surrogate, simplex_design, simplex_points
+from .journal import RunJournal
 from .menu import Purchase, buy, check_menu
 from .selection import Selection, kim_nelson
 
@@ -85,6 +87,8 @@ class OptimisationResult:
     best: pd.Series
     caseworkers_alone: dict[str, Any] | None
     runs: int
+    runs_from_journal: int = 0
+    """Runs read from the journal of an earlier, stopped optimisation instead of made."""
 
     @property
     def runner_ups(self) -> pd.DataFrame:
@@ -123,12 +127,17 @@ class OptimisationResult:
                 f"{alone['difference']:+.4g} [{alone['difference_low']:+.4g}, "
                 f"{alone['difference_high']:+.4g}]"
             )
-        lines.append(f"Runs: {self.runs}")
+        reused = self.runs_from_journal
+        lines.append(
+            f"Runs: {self.runs}" + (f" (and {reused} read from the journal)" if reused else "")
+        )
         return "\n".join(lines)
 
 
 class _Evaluator:
-    """Runs mixes on the sweep engines, remembering every (mix, replication) it has run."""
+    """Runs mixes on the sweep engines, remembering every (mix, replication) it has run;
+    with a journal, also every run an earlier optimisation wrote there, and writing each
+    new run to it as it ends."""
 
     def __init__(
         self,
@@ -138,13 +147,17 @@ class _Evaluator:
         engine: str,
         jobs: int | None,
         scheduler: str | None,
+        journal: RunJournal | None = None,
     ) -> None:
         self._data = scenario.model_dump(mode="json")
         self._target = target
         self._seed = seed
         self._engine, self._jobs, self._scheduler = engine, jobs, scheduler
+        self._journal = journal
+        self._journaled = dict(journal.known) if journal is not None else {}
         self._known: dict[tuple[str, int], float] = {}
         self.runs = 0
+        self.runs_from_journal = 0
 
     @staticmethod
     def key(purchase: Purchase) -> str:
@@ -156,7 +169,12 @@ class _Evaluator:
         wanted = {}
         for key, purchase in zip(keys, purchases, strict=True):
             for replication in replications:
-                if (key, replication) not in self._known:
+                if (key, replication) in self._known:
+                    continue
+                if (key, replication) in self._journaled:
+                    self._known[(key, replication)] = self._journaled[(key, replication)]
+                    self.runs_from_journal += 1
+                else:
                     wanted[(key, replication)] = purchase
         index = {key: i for i, key in enumerate(dict.fromkeys(k for k, _ in wanted))}
         tasks = [
@@ -169,8 +187,11 @@ class _Evaluator:
                 raise OptimisationError(
                     f"mix {names[row['point']]}, replication {row['replication']}: {row['error']}"
                 )
-            self._known[(names[row["point"]], row["replication"])] = float(row[self._target])
-        self.runs += len(tasks)
+            key, replication, value = names[row["point"]], row["replication"], row[self._target]
+            self._known[(key, replication)] = float(value)
+            self.runs += 1
+            if self._journal is not None:
+                self._journal.record(key, replication, float(value))
         return np.array([[self._known[(key, r)] for r in replications] for key in keys])
 
 
@@ -194,6 +215,8 @@ def optimise(
     seed: int | None = None,
     batch: int = 5,
     on_step: Callable[[str], None] | None = None,
+    journal: str | Path | None = None,
+    resume: bool = False,
 ) -> OptimisationResult:
     """Find the allocation of ``budget`` (a year) across ``levers`` that minimises ``target``.
 
@@ -227,6 +250,20 @@ def optimise(
         Replications fetched at a time during the selection.
     on_step
         Told, in a line, of each step as it starts.
+    journal, resume
+        A folder to write every run into as it ends (:mod:`.journal`); with ``resume``, the
+        runs a stopped optimisation wrote there are read instead of run again (the same
+        choices follow, so the result is the one an uninterrupted optimisation gives).
+
+    Raises
+    ------
+    ScenarioError
+        A lever, target or budget that cannot be used; a journal folder that holds runs
+        without ``resume``, or whose runs were made for another scenario, seed or target.
+    OptimisationError
+        A run failed.
+    sim.experiments.results.ResultsWriteError
+        The journal cannot be written (a full disk): the runs before are kept in it.
     """
     levers = list(levers)
     check_menu(scenario, levers)
@@ -236,8 +273,13 @@ def optimise(
         raise ScenarioError("--budget", None, f"expected a budget above 0, got {budget:g}")
     seed = scenario.seed if seed is None else seed
     say = on_step or (lambda _: None)
-    with _cluster(engine, jobs, scheduler) as scheduler:
-        evaluator = _Evaluator(scenario, target, seed, engine, jobs, scheduler)
+    with contextlib.ExitStack() as stack:
+        runs = None
+        if journal is not None:
+            data = scenario.model_dump(mode="json")
+            runs = stack.enter_context(RunJournal(journal, data, seed, target, resume))
+        scheduler = stack.enter_context(_cluster(engine, jobs, scheduler))
+        evaluator = _Evaluator(scenario, target, seed, engine, jobs, scheduler, runs)
         return _optimise(
             scenario,
             budget,
@@ -359,6 +401,7 @@ def _optimise(
         best,
         alone,
         evaluator.runs,
+        evaluator.runs_from_journal,
     )
 
 
