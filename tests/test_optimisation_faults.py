@@ -231,3 +231,36 @@ def test_one_journal_serves_two_budgets_on_the_same_office(tmp_path, office):
     assert shared["runs_from_journal"] > 0
     assert shared["runs"] + shared["runs_from_journal"] == alone["runs"]
     assert shared["best"] == alone["best"]
+
+
+def test_a_second_optimisation_into_a_running_ones_folder_is_refused(tmp_path, office):
+    """The folder is locked while an optimisation writes into it: a second one, even with
+    --resume, gets one line naming the first's process, and writes nothing."""
+    out = tmp_path / "out"
+    first = start(command(office, "--out", str(out)))
+    try:
+        wait_for_runs(out, 2, first)
+        before = len(journal_runs(out))
+        line = refusal(office, "--out", str(out), "--resume")
+        assert line.startswith(
+            f"caseload: {out}: another sweep or optimisation is writing into this folder: "
+            f"process {first.pid} ("
+        ), line
+        assert line.endswith("wait for it to end, or use a new folder")
+        assert len(journal_runs(out)) >= before
+    finally:
+        first.kill()
+        first.communicate(timeout=60)
+
+
+def test_a_journal_cut_in_its_header_starts_afresh(tmp_path, office, uninterrupted):
+    """Killed while writing its very first line, a journal holds part of a header and no
+    run: --resume starts the optimisation afresh (nothing to read, nothing refused)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / JOURNAL).write_text('{"format": 1, "package_ver')
+    resumed = CliRunner().invoke(main, command(office, "--out", str(out), "--resume"))
+    assert resumed.exit_code == 0, resumed.output
+    answer = json.loads(resumed.stdout)
+    assert answer["runs"] == uninterrupted["runs"] and answer["runs_from_journal"] == 0
+    assert len(journal_runs(out)) == uninterrupted["runs"]

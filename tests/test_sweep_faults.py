@@ -528,7 +528,8 @@ def test_a_second_sweep_into_a_running_sweeps_folder_is_refused(tmp_path, uninte
             assert refused.exit_code == 2, refused.output
             assert re.fullmatch(
                 re.escape(
-                    f"caseload: {out}: another sweep is writing into this folder: process "
+                    f"caseload: {out}: another sweep or optimisation is writing into this "
+                    f"folder: process "
                     f"{first.pid} ({shlex.join(command)}), since "
                 )
                 + SINCE

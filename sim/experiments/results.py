@@ -345,8 +345,8 @@ def _refusal(owner: LockOwner | None) -> str:
             "it to end, or use a new folder"
         )
     return (
-        f"another sweep is writing into this folder: {owner.describe()}: wait for it to end, "
-        "or use a new folder"
+        "another sweep or optimisation is writing into this folder: "
+        f"{owner.describe()}: wait for it to end, or use a new folder"
     )
 
 

@@ -112,6 +112,9 @@ class RunJournal:
                 "with it, or use a new folder",
             )
         header = _parse(lines[0])
+        if header is None and len(lines) == 1 and not lines[0].endswith(b"\n"):
+            self._drop_cut_line(len(lines[0]))  # killed as it began: nothing was run
+            return
         if header is None or header.get("format") != FORMAT:
             raise ScenarioError(str(self.path), None, "its first line is not a journal's header")
         for key, what in (
