@@ -353,7 +353,7 @@ def test_the_milwaukee_design_makes_a_gradient_with_no_handoff_effect(milwaukee_
     effects switched off (the dose kept whole, detection not lowered after a transfer) a
     case open longer still has more time to lose its worker, so permanency still falls
     with each change, by about as much as with them (paired by replication: the handoff
-    effects add under half of the 20-point line; measured on four seeds, -2 to +2 points).
+    effects add under half of the 20-point line; measured on four seeds, -2.2 to +0.2 points).
     The model's handoff effects act on risk, not on when a case closes."""
     shipped, without = milwaukee_design["as shipped"], milwaukee_design["no handoff effect"]
     fall, low, _ = confidence_interval(without[1] - without[2])
