@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -265,13 +266,36 @@ def test_results_folder_is_not_overwritten_or_mixed(tmp_path):
     )
     assert resumed.exit_code == 0 and "0 run(s) done" in resumed.stderr
     assert f"engine serial, 8 of 8 already in {out}\n" in resumed.stderr  # the banner
-    other = write_sweep(tmp_path, {**SMALL, "seed": 6})
-    mixed = runner.invoke(
-        main, ["sweep", str(other), "--out", str(out), "--engine", "serial", "--resume"]
+    assert refused_resume(tmp_path, out, {**SMALL, "seed": 6}) == (
+        f"caseload: {out}: holds the results of a different sweep, its seed 5 (this sweep's: "
+        "6): its rows are not this sweep's; use a new folder"
     )
-    assert mixed.exit_code == 2 and "different sweep" in mixed.stderr
-    assert len(mixed.stderr.splitlines()) == 1
+    base = small_office_data(**{"workforce.hours_per_day": 7.5})
+    assert refused_resume(tmp_path, out, SMALL, base).startswith(
+        f"caseload: {out}: holds the results of a different sweep, its base scenario's "
+        "workforce.hours_per_day: "
+    )
+    # A folder made by an earlier version, whose scenarios lacked a field this one has.
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["base_scenario"]["budget"]["currency"]
+    manifest["scenario_hash"] = "an earlier version's"
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    assert refused_resume(tmp_path, out, SMALL) == (
+        f"caseload: {out}: holds the results of a different sweep, its base scenario's "
+        "budget.currency: absent there, 'USD' here (made by an earlier version of caseload-sim, "
+        "whose scenarios lacked it?): its rows are not this sweep's; use a new folder"
+    )
     assert len(sim.load_results(out)) == 8
+
+
+def refused_resume(tmp_path: Path, out: Path, sweep: dict, base: dict | None = None) -> str:
+    """The one line with which ``--resume`` of ``sweep`` into ``out`` is refused (exit 2)."""
+    path = write_sweep(tmp_path, sweep, base)
+    arguments = ["sweep", str(path), "--out", str(out), "--engine", "serial", "--resume"]
+    mixed = CliRunner().invoke(main, arguments)
+    assert mixed.exit_code == 2, mixed.output
+    assert len(mixed.stderr.splitlines()) == 1
+    return mixed.stderr.strip()
 
 
 # A sweep killed mid-way (SIGKILL to its main process, on every engine) and resumed:

@@ -114,9 +114,46 @@ def _package_version() -> str:
     return __version__
 
 
-def _same_sweep(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    keys = ("scenario_hash", "seed", "replications", "factors", "design")
-    return all(old.get(key) == new.get(key) for key in keys)
+def _sweep_difference(old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    """How the sweep of manifest ``old`` differs from ``new``, in words (``None``: the same
+    sweep): the first of seed, replications, factors, design and base scenario that differs,
+    the scenario's by its first differing field."""
+    for key in ("seed", "replications", "factors"):
+        if old.get(key) != new.get(key):
+            return f"its {key} {old.get(key)!r} (this sweep's: {new.get(key)!r})"
+    if old.get("design") != new.get("design"):
+        return "its design's points"
+    if old.get("scenario_hash") != new.get("scenario_hash"):
+        found = _first_difference(old.get("base_scenario"), new.get("base_scenario"), "")
+        where, there, here = found or ("?", "?", "?")
+        hint = (
+            " (made by an earlier version of caseload-sim, whose scenarios lacked it?)"
+            if there == "absent"
+            else ""
+        )
+        return f"its base scenario's {where}: {there} there, {here} here{hint}"
+    return None
+
+
+def _first_difference(old: Any, new: Any, path: str) -> tuple[str, str, str] | None:
+    """The first dotted path at which ``old`` and ``new`` differ, and each side's value."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(set(old) | set(new), key=str):
+            inner = f"{path}.{key}" if path else str(key)
+            if key not in old or key not in new:
+                there = repr(old[key]) if key in old else "absent"
+                return inner, there, repr(new[key]) if key in new else "absent"
+            found = _first_difference(old[key], new[key], inner)
+            if found:
+                return found
+        return None
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        for index, (a, b) in enumerate(zip(old, new, strict=True)):
+            found = _first_difference(a, b, f"{path}.{index}")
+            if found:
+                return found
+        return None
+    return None if old == new else (path, repr(old), repr(new))
 
 
 def _write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
@@ -461,12 +498,13 @@ class ResultStore:
                     None,
                     "already holds a sweep's results: add --resume, or use a new folder",
                 )
-            if not _same_sweep(load_manifest(self.folder), manifest):
+            difference = _sweep_difference(load_manifest(self.folder), manifest)
+            if difference is not None:
                 raise ScenarioError(
                     where,
                     None,
-                    "holds the results of a different sweep (scenario, seed, replications or "
-                    "design differ): use a new folder",
+                    f"holds the results of a different sweep, {difference}: its rows are not "
+                    "this sweep's; use a new folder",
                 )
         else:
             text = json.dumps(manifest, indent=2).encode("utf-8")
