@@ -2,7 +2,8 @@
 zone of the best, over repeated seeds (too slow for CI; tests/test_optimisation.py measures the
 same rate on normal outputs in under a second).
 
-Run:  python benchmarks/selection_pcs.py [--seeds 40] [--truth 150]   (about 20 minutes)
+Run:  python benchmarks/selection_pcs.py [--seeds 40] [--truth 150]   (about 2 minutes; 7 for 200
+seeds)
 
 The systems are three staffings of a stretched small office (5, 6 and 7 caseworkers, as a
 budget would buy them), the target its mean wait for assignment, the indifference zone a
