@@ -221,7 +221,8 @@ def test_one_journal_serves_two_budgets_on_the_same_office(tmp_path, office):
     wellbeing-only mixes differ, the centre may not) and runs only the rest, with the
     answer it gives alone."""
     out = tmp_path / "out"
-    CliRunner().invoke(main, command(office, "--out", str(out)))
+    first = CliRunner().invoke(main, command(office, "--out", str(out)))
+    assert first.exit_code == 0, first.output
     alone = CliRunner().invoke(main, command(office, "--budget", "100000"))
     shared = CliRunner().invoke(
         main, command(office, "--budget", "100000", "--out", str(out), "--resume")
