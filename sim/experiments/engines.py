@@ -445,26 +445,92 @@ def _ready_for_runs() -> None:
 
 def local_cluster(jobs: int) -> Any:
     """A Dask cluster of ``jobs`` one-thread worker processes on loopback, made as the sweeps
-    need it (the optimiser's too): the caller closes it."""
+    need it (the optimiser's too): the caller closes it.
+
+    Its workers are born ignoring SIGINT (:func:`_workers_born_ignoring_sigint`), so that a
+    Ctrl-C while they start reaches only the sweep's process; a cluster whose start is
+    stopped that way is closed here, not left to Dask's own close at exit (which fails on a
+    cluster still starting, with a traceback)."""
     dask, _, LocalCluster = _dask_modules()
+    from distributed.deploy.spec import SpecCluster
+
+    started = set(getattr(SpecCluster, "_instances", ()))
     # One task per worker thread, none queued behind it (Dask's default, 1.1, lets a
     # one-thread worker take two): a run's time limit counts from when the scheduler lists
     # it as processing, so it must be running then, not queued behind a run that hangs.
-    with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
-        return LocalCluster(
-            n_workers=jobs,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            # No dashboard, and the scheduler's HTTP server (health, metrics) on a free port,
-            # not on 8787, which another cluster may hold (Dask then warns).
-            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-            preload=[__name__],
-            # What happens to the runs (a worker killed, restarted) is in the rows; Dask's
-            # own account of it would only interleave with the sweep's lines.
-            silence_logs=logging.CRITICAL,
-        )
+    try:
+        with (
+            dask.config.set({"distributed.scheduler.worker-saturation": 1.0}),
+            _workers_born_ignoring_sigint(),
+        ):
+            return LocalCluster(
+                n_workers=jobs,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                # No dashboard, and the scheduler's HTTP server (health, metrics) on a free
+                # port, not on 8787, which another cluster may hold (Dask then warns).
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                preload=[__name__],
+                # What happens to the runs (a worker killed, restarted) is in the rows;
+                # Dask's own account of it would only interleave with the sweep's lines.
+                silence_logs=logging.CRITICAL,
+            )
+    except BaseException:
+        # Its nannies' tasks fail as it closes, and Dask's loop logs them (and its own
+        # closing) on its thread, later: the process is stopping, so they stay quiet.
+        for name in ("distributed", "asyncio"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+        instances = getattr(SpecCluster, "_instances", set())
+        for cluster in set(instances) - started:  # made before the stop: half started
+            instances.discard(cluster)
+            with contextlib.suppress(BaseException):
+                cluster.close(timeout=5)
+        raise
+
+
+@contextlib.contextmanager
+def _workers_born_ignoring_sigint() -> Iterator[None]:
+    """While a local cluster starts, spawn Python through a wrapper that ignores SIGINT
+    before it runs Python (POSIX, main thread; elsewhere nothing changes).
+
+    A Ctrl-C, which a terminal sends to the whole process group, would otherwise reach the
+    worker processes while they import the package (about 3 s, before :func:`dask_setup`
+    can ignore it) and fill the terminal with their tracebacks. An ignored signal stays
+    ignored through ``exec``, and Python then leaves it so. The sweep's own process keeps
+    its handler, so the Ctrl-C is not lost. A worker that Dask starts again later (after a
+    death) is spawned plainly.
+    """
+    if os.name != "posix" or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    import shlex
+    import shutil
+    import subprocess
+    import tempfile
+    from multiprocessing import spawn
+
+    python = spawn.get_executable()
+    folder = tempfile.mkdtemp(prefix="caseload-")
+    wrapper = os.path.join(folder, "python")
+    try:
+        with open(wrapper, "w") as handle:
+            command = shlex.quote(os.fsdecode(python))
+            handle.write(f"#!/bin/sh\ntrap '' INT\nexec {command} \"$@\"\n")
+        os.chmod(wrapper, 0o700)
+        check = subprocess.run([wrapper, "-c", ""], check=False, timeout=30, capture_output=True)
+        usable = check.returncode == 0
+    except (OSError, subprocess.SubprocessError):  # no sh, or a temporary folder not executable
+        usable = False
+    if usable:
+        multiprocessing.set_executable(wrapper)
+    try:
+        yield
+    finally:
+        if usable:
+            multiprocessing.set_executable(python)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _dask_modules() -> tuple[Any, Any, Any]:
