@@ -62,6 +62,7 @@ __all__ = [
     "load_manifest",
     "load_results",
     "lock_folder",
+    "package_version",
     "summarise_results",
 ]
 
@@ -98,7 +99,7 @@ def _manifest(plan: SweepPlan) -> dict[str, Any]:
         "sweep": plan.text,
         "base_scenario": base,
         "scenario_hash": scenario_hash(base),
-        "package_version": _package_version(),
+        "package_version": package_version(),
         "seed": sweep.seed,
         "replications": sweep.replications,
         "common_random_numbers": True,
@@ -108,7 +109,8 @@ def _manifest(plan: SweepPlan) -> dict[str, Any]:
     }
 
 
-def _package_version() -> str:
+def package_version() -> str:
+    """caseload-sim's version, as results folders and the optimiser's journal record it."""
     from .. import __version__  # read late: this module is imported by the package itself
 
     return __version__

@@ -29,7 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ScenarioError
-from ..experiments.results import ResultsWriteError, lock_folder, scenario_hash
+from ..experiments.results import (
+    ResultsWriteError,
+    lock_folder,
+    package_version,
+    scenario_hash,
+)
 
 __all__ = ["JOURNAL", "RunJournal"]
 
@@ -62,8 +67,6 @@ class RunJournal:
     def __init__(
         self, folder: str | Path, scenario: dict[str, Any], seed: int, target: str, resume: bool
     ) -> None:
-        from .. import __version__  # read late: the package imports this module
-
         self.folder = Path(folder)
         self.path = self.folder / JOURNAL
         self.header = {
@@ -71,7 +74,7 @@ class RunJournal:
             "scenario_hash": scenario_hash(scenario),
             "seed": seed,
             "target": target,
-            "package_version": __version__,
+            "package_version": package_version(),
         }
         try:
             self.folder.mkdir(parents=True, exist_ok=True)

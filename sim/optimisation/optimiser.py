@@ -154,7 +154,7 @@ class _Evaluator:
         self._seed = seed
         self._engine, self._jobs, self._scheduler = engine, jobs, scheduler
         self._journal = journal
-        self._journaled = dict(journal.known) if journal is not None else {}
+        self._journaled = journal.known if journal is not None else {}
         self._known: dict[tuple[str, int], float] = {}
         self.runs = 0
         self.runs_from_journal = 0
