@@ -590,7 +590,11 @@ class _DaskRuns:
     A run's result stays on its worker until fetched, and a worker hung by a later run
     cannot hand it over: no fetch waits longer than ``DASK_POLL_SECONDS``, and a result
     not handed over within the run's time limit has its worker killed, so that Dask
-    computes it again elsewhere (:meth:`fetch`, :meth:`overdue`).
+    computes it again elsewhere (:meth:`fetch`, :meth:`overdue`). Which of a worker's runs
+    stopped it cannot be told from here, so a run past its limit on a worker that is also
+    not handing a result over is computed again elsewhere too, once, before it is a failed
+    row. Whenever a worker is killed, the clocks of the runs it held start again on the
+    workers Dask gives them next.
     """
 
     def __init__(self, client: Any, cluster: Any, function: Function) -> None:
@@ -604,6 +608,8 @@ class _DaskRuns:
         first asked for it), while the worker does not hand it over."""
         self.refetched: set[str] = set()
         """Keys whose worker was killed once for not handing their result over."""
+        self.rerun: set[str] = set()
+        """Keys past their limit on a worker not handing a result over, run again once."""
         self.threads = 1
         self.polled = -math.inf
 
@@ -645,7 +651,10 @@ class _DaskRuns:
         A run is past its limit counted from when it was first seen processing. A result
         not handed over (:meth:`fetch`) is past it counted from when it was first asked
         for: its worker's process is killed, so that Dask computes it again elsewhere;
-        if the next result is not handed over either, it is a failed row.
+        if the next result is not handed over either, it is a failed row. A run past its
+        limit on a worker that is not handing a result over may be the victim of the run
+        that stopped the worker, not the culprit: the worker is killed and the run computed
+        again, once.
         """
         now = time.monotonic()
         for future, task in list(in_flight.items()):
@@ -669,9 +678,15 @@ class _DaskRuns:
                 )
                 continue
             worker, since = self.started.get(future.key, (None, math.inf))
-            if now - since >= task.time_limit:
-                del in_flight[future]
-                yield _timed_out(task, self.stop(future, worker))
+            if now - since < task.time_limit:
+                continue
+            unanswering = {holder for holder, _ in self.unfetched.values()}
+            if worker in unanswering and future.key not in self.rerun:
+                self.rerun.add(future.key)
+                self.kill(worker)
+                continue
+            del in_flight[future]
+            yield _timed_out(task, self.stop(future, worker))
 
     def fetch(self, future: Any, task: Task) -> dict[str, Any] | None:
         """The row of a run that ended, or None while its worker does not hand it over.
@@ -722,7 +737,16 @@ class _DaskRuns:
 
     def kill(self, worker: str | None) -> str:
         """Kill a worker's process (a local cluster's) or have its nanny restart it
-        (another cluster's): how, for a row."""
+        (another cluster's): how, for a row.
+
+        The runs it held are computed again by Dask: their clocks start afresh where they
+        are seen processing next, and a result it did not hand over counts as refetched.
+        """
+        self.started = {key: seen for key, seen in self.started.items() if seen[0] != worker}
+        for key, (holder, _) in list(self.unfetched.items()):
+            if holder == worker:
+                del self.unfetched[key]
+                self.refetched.add(key)
         if self.cluster is not None:
             for nanny in list(self.cluster.workers.values()):
                 if nanny.worker_address == worker and nanny.pid:
