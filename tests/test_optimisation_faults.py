@@ -209,6 +209,14 @@ def test_a_journal_is_never_mixed_with_another_optimisations_runs(tmp_path, offi
     assert (out / JOURNAL).read_bytes() == before
 
     lines = before.decode().splitlines(keepends=True)
+    header = json.loads(lines[0])
+    made_by = header["model_code"]
+    (out / JOURNAL).write_text("".join([json.dumps({**header, "model_code": "0" * 64}) + "\n"]))
+    assert refusal(office, "--out", str(out), "--resume") == (
+        f"caseload: {out / JOURNAL}: model_code: made for another model code ('000000000000...', "
+        f"this optimisation's is '{made_by[:12]}...'): its runs are not this optimisation's; use "
+        "a new folder"
+    )
     (out / JOURNAL).write_text("".join([*lines[:3], "{not a run\n", *lines[3:]]))
     assert refusal(office, "--out", str(out), "--resume") == (
         f"caseload: {out / JOURNAL}: line 4 is not a run: the journal is damaged"

@@ -5,6 +5,7 @@ opened in a real headless Chromium with the network cut off."""
 from __future__ import annotations
 
 import html
+import json
 import re
 import shutil
 import subprocess
@@ -248,6 +249,20 @@ def test_the_page_opens_with_the_answer_and_is_self_contained(report):
     assert "burned_out_share" not in page and "Total cost (USD)" in page
     table = re.search(r'<table class="settings" id="settings">.*?</table>', page, re.S).group(0)
     assert table.count("<tr>") == 1 + 9
+
+
+def test_the_page_says_what_made_its_figures(report):
+    """Its provenance paragraph: the seed, the base scenario's hash, the package version and
+    the hash of the model's code, each as the folder's manifest records it."""
+    folder, out, _ = report
+    manifest = json.loads((folder / "results" / "manifest.json").read_text())
+    found = re.search(r'<p class="about">(.*?)</p>', out.read_text(encoding="utf-8"), re.S)
+    about = html.unescape(found.group(1))
+    assert f", seed {manifest['seed']} (common random numbers" in about
+    assert f"(SHA-256 {manifest['scenario_hash'][:12]}...), caseload-sim " in about
+    assert (
+        f"caseload-sim {manifest['package_version']} (model code {manifest['model_code'][:12]}...);"
+    ) in about
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium")

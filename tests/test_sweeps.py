@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -275,8 +276,24 @@ def test_results_folder_is_not_overwritten_or_mixed(tmp_path):
         f"caseload: {out}: holds the results of a different sweep, its base scenario's "
         "workforce.hours_per_day: "
     )
+    # A folder whose rows were made by other model code, or by a version that did not say.
+    made = (out / "manifest.json").read_text()
+    manifest = json.loads(made)
+    (out / "manifest.json").write_text(json.dumps({**manifest, "model_code": "0" * 64}))
+    assert refused_resume(tmp_path, out, SMALL) == (
+        f"caseload: {out}: holds the results of a different sweep, its rows made by other model "
+        f"code (SHA-256 000000000000... there, {manifest['model_code'][:12]}... here: the model "
+        "changed since the sweep began): its rows are not this sweep's; use a new folder"
+    )
+    del manifest["model_code"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    assert refused_resume(tmp_path, out, SMALL) == (
+        f"caseload: {out}: holds the results of a different sweep, its rows made by a model "
+        "whose code it does not record (an earlier version): its rows are not this sweep's; use "
+        "a new folder"
+    )
     # A folder made by an earlier version, whose scenarios lacked a field this one has.
-    manifest = json.loads((out / "manifest.json").read_text())
+    manifest = json.loads(made)
     del manifest["base_scenario"]["budget"]["currency"]
     manifest["scenario_hash"] = "an earlier version's"
     (out / "manifest.json").write_text(json.dumps(manifest))
@@ -286,6 +303,36 @@ def test_results_folder_is_not_overwritten_or_mixed(tmp_path):
         "whose scenarios lacked it?): its rows are not this sweep's; use a new folder"
     )
     assert len(sim.load_results(out)) == 8
+
+
+def test_the_model_code_changes_with_the_models_source_and_only_with_it(tmp_path):
+    """The hash a results folder records changes when a file that decides rows changes (the
+    model's core, the scenario schema), and not when one that only reads rows does (a plot):
+    measured on a copy of the package, each edit a comment."""
+    copy = tmp_path / "sim"
+    shutil.copytree(Path(sim.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    script = (
+        "import sys, sim.experiments.results as r\n"
+        "assert r.__file__.startswith(sys.argv[1]), r.__file__\n"
+        "for edit in sys.argv[2:]:\n"
+        "    if edit != '-':\n"
+        "        open(edit, 'a').write('# an edit\\n')\n"
+        "    r.model_code.cache_clear()\n"
+        "    print(r.model_code())\n"
+    )
+    edits = ["-", copy / "analysis/plots.py", copy / "core/risk.py", copy / "scenario/schema.py"]
+    printed = subprocess.run(
+        [sys.executable, "-c", script, str(copy), *map(str, edits)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    untouched, after_plot, after_core, after_schema = printed
+    assert untouched == sim.experiments.results.model_code()  # the copy hashes as the original
+    assert after_plot == untouched
+    assert len({untouched, after_core, after_schema}) == 3
 
 
 def refused_resume(tmp_path: Path, out: Path, sweep: dict, base: dict | None = None) -> str:

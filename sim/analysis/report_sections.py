@@ -213,8 +213,15 @@ def sensitivity(results: Results, outcome: str = "missed_per_1000_referrals") ->
     return shown.to_html(classes="settings", border=0, index=False, escape=True) + notes
 
 
+def _model_code(manifest: dict) -> str:
+    """The model's code hash, as the report names it (nothing for a folder without one)."""
+    code = manifest.get("model_code")
+    return "" if code is None else f" (model code {str(code)[:12]}...)"
+
+
 def about(results: Results) -> str:
-    """Where the figures come from: seed, base scenario and its hash, package version."""
+    """Where the figures come from: seed, base scenario and its hash, package version and
+    model code hash."""
     manifest = results.manifest
     sweep = results.sweep
     ok = int((sweep.table.status == "ok").sum()) if "status" in sweep.table else len(sweep.table)
@@ -224,7 +231,8 @@ def about(results: Results) -> str:
         f"every setting draws from the same random streams, so differences between settings "
         f"are paired). Base scenario '{(manifest.get('base_scenario') or {}).get('name', '')}' "
         f"(SHA-256 {str(manifest.get('scenario_hash', ''))[:12]}...), caseload-sim "
-        f"{manifest.get('package_version')}; {ok} of {len(sweep.table)} runs succeeded. "
+        f"{manifest.get('package_version')}{_model_code(manifest)}; {ok} of "
+        f"{len(sweep.table)} runs succeeded. "
         f"Figures cover the statistics window of {sweep.window_days:,.0f} days after the "
         "warm-up; intervals are 95% confidence intervals over replications, kept within what "
         f"each figure can be (docs/outputs.md). Money is in {sweep.currency}."

@@ -3,7 +3,8 @@
 Layout::
 
     DIR/manifest.json        the sweep file, the base scenario and its hash, the package
-                             version, the seed, the replications and the design
+                             version and the model's code hash, the seed, the
+                             replications and the design
     DIR/shards/part-*.parquet  result rows, one per (point, replication)
     DIR/.lock                held (POSIX ``flock``) by the sweep writing into the folder,
                              which records in it who it is: pid, command line, host, since
@@ -33,6 +34,7 @@ keeps one row per (point, replication).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -62,6 +64,7 @@ __all__ = [
     "load_manifest",
     "load_results",
     "lock_folder",
+    "model_code",
     "package_version",
     "summarise_results",
 ]
@@ -100,6 +103,7 @@ def _manifest(plan: SweepPlan) -> dict[str, Any]:
         "base_scenario": base,
         "scenario_hash": scenario_hash(base),
         "package_version": package_version(),
+        "model_code": model_code(),
         "seed": sweep.seed,
         "replications": sweep.replications,
         "common_random_numbers": True,
@@ -116,10 +120,39 @@ def package_version() -> str:
     return __version__
 
 
+MODEL_SOURCES = (
+    "core",
+    "scenario",
+    "experiments/runner.py",
+    "experiments/design.py",
+    "optimisation/menu.py",
+)
+"""The sources, under ``sim/``, that decide a sweep's row from a scenario, a point and a
+seed, or an optimiser's run from a scenario, a mix of levers and a seed."""
+
+
+@functools.cache
+def model_code() -> str:
+    """The SHA-256 of the model's source code (:data:`MODEL_SOURCES`, each file's path and
+    bytes, in order of path): what made a folder's rows, as the package version is not
+    bumped for every change of the model."""
+    root = Path(__file__).resolve().parent.parent
+    files = sorted(
+        path
+        for source in MODEL_SOURCES
+        for path in ((root / source).rglob("*.py") if (root / source).is_dir() else [root / source])
+    )
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def _sweep_difference(old: dict[str, Any], new: dict[str, Any]) -> str | None:
     """How the sweep of manifest ``old`` differs from ``new``, in words (``None``: the same
-    sweep): the first of seed, replications, factors, design and base scenario that differs,
-    the scenario's by its first differing field."""
+    sweep): the first of seed, replications, factors, design, base scenario and model code
+    that differs, the scenario's by its first differing field."""
     for key in ("seed", "replications", "factors"):
         if old.get(key) != new.get(key):
             return f"its {key} {old.get(key)!r} (this sweep's: {new.get(key)!r})"
@@ -134,6 +167,15 @@ def _sweep_difference(old: dict[str, Any], new: dict[str, Any]) -> str | None:
             else ""
         )
         return f"its base scenario's {where}: {there} there, {here} here{hint}"
+    if old.get("model_code") != new.get("model_code"):
+        there = old.get("model_code")
+        if there is None:
+            return "its rows made by a model whose code it does not record (an earlier version)"
+        here = str(new.get("model_code"))
+        return (
+            f"its rows made by other model code (SHA-256 {str(there)[:12]}... there, "
+            f"{here[:12]}... here: the model changed since the sweep began)"
+        )
     return None
 
 

@@ -9,15 +9,17 @@ same choices, reads every run it has already made from the journal and runs only
 Layout::
 
     DIR/journal.jsonl   first line the header (scenario hash, seed, target, package
-                        version); then one line per run: {"mix", "replication", "value"}
+                        version, model code hash); then one line per run:
+                        {"mix", "replication", "value"}
     DIR/.lock           held by the optimisation writing into the folder
                         (:func:`sim.experiments.results.lock_folder`)
 
 A line is appended, flushed and synced to disk as each run ends, so a killed process loses
 at most the run it was writing; a last line cut short is ignored (that run runs again).
-A journal made for another scenario, seed, target or package version is refused, never
-mixed in. The mixes are keyed by what they change, so one journal serves any budget and
-levers on the same scenario: runs shared between them are not run twice.
+A journal made for another scenario, seed, target, package version or model code
+(:func:`sim.experiments.results.model_code`) is refused, never mixed in. The mixes are
+keyed by what they change, so one journal serves any budget and levers on the same
+scenario: runs shared between them are not run twice.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from ..errors import ScenarioError
 from ..experiments.results import (
     ResultsWriteError,
     lock_folder,
+    model_code,
     package_version,
     scenario_hash,
 )
@@ -54,8 +57,8 @@ class RunJournal:
         every run and the figure the optimiser reads.
     resume
         Read the runs of a journal already there (which must have been made for the same
-        scenario, seed, target and package version); without it, a folder that holds a
-        journal is refused.
+        scenario, seed, target, package version and model code); without it, a folder that
+        holds a journal is refused.
 
     Raises
     ------
@@ -75,6 +78,7 @@ class RunJournal:
             "seed": seed,
             "target": target,
             "package_version": package_version(),
+            "model_code": model_code(),
         }
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -125,13 +129,17 @@ class RunJournal:
             ("seed", "seed"),
             ("target", "target"),
             ("package_version", "package version"),
+            ("model_code", "model code"),
         ):
             if header.get(key) != self.header[key]:
                 scenario = key == "scenario_hash"
+                there, here = header.get(key), self.header[key]
+                if key == "model_code":  # (a SHA-256: its first digits tell them apart)
+                    there, here = f"{str(there)[:12]}...", f"{here[:12]}..."
                 shown = (
                     " (its settings differ)"
                     if scenario
-                    else f" ({header.get(key)!r}, this optimisation's is {self.header[key]!r})"
+                    else f" ({there!r}, this optimisation's is {here!r})"
                 )
                 raise ScenarioError(
                     str(self.path),
