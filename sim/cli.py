@@ -851,7 +851,17 @@ def format_table(result: RunResult, overrides: tuple[str, ...] = ()) -> str:
                 f"{row['figure']:<{width}}{row['mean']:>{mean_width}}  "
                 f"{row['95% CI']:<{ci_width}}{row['unit']}".rstrip()
             )
+    if (table["mean"] == "-").any():
+        lines += ["", NO_VALUE]
     return "\n".join(lines) + "\n"
+
+
+NO_VALUE = (
+    "-: no value, as the runs have nothing to count for it: no such case or exit in the "
+    "statistics window (a shorter warm-up or a longer horizon may give some), or a follow-up "
+    "(6 or 12 months, or a risk window) that does not end within the run; docs/outputs.md."
+)
+"""The table's last line when a figure has no value in any replication."""
 
 
 def format_json(result: RunResult) -> str:

@@ -8,9 +8,9 @@ import json
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import MINIMAL
+from conftest import MINIMAL, ROOT
 
-from sim.cli import main
+from sim.cli import NO_VALUE, main
 
 FAST = ["--set", "horizon_days=200", "--set", "warmup_days=50"]
 
@@ -44,6 +44,12 @@ def test_table_is_the_default_and_shows_intervals():
         "Caseload per worker, 90th percentile",
     ):
         assert label in out
+    # The minimal office gives no services: figures of services have no value, and say why.
+    dose = next(line for line in out.splitlines() if line.startswith("Service dose at closure"))
+    assert dose.split()[-2:] == ["-", "-"]
+    assert out.endswith(f"\n\n{NO_VALUE}\n")
+    every = invoke("run", str(ROOT / "scenarios" / "child_protection.yaml"), "--reps", "1")
+    assert " -  -" not in every.stdout and NO_VALUE not in every.stdout  # each has a value
 
 
 def test_json_format():
