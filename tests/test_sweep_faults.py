@@ -1034,6 +1034,28 @@ class StopsAsPoint1IsFetched:
         return row
 
 
+def test_the_local_dask_cluster_gives_each_worker_thread_one_run_at_a_time():
+    """The local cluster (the sweeps' and the optimiser's, `engines.local_cluster`) has
+    one-thread workers whose scheduler hands each at most one task (worker-saturation 1.0;
+    Dask's default, 1.1, would let a worker take a second, queued behind the first): a run's
+    time limit counts from when the scheduler lists it as processing, so it must be running
+    then."""
+    pytest.importorskip("distributed")
+    from distributed import Client
+
+    cluster = sim.experiments.engines.local_cluster(2)
+    try:
+        with Client(cluster) as client:
+            saturation = client.run_on_scheduler(
+                lambda dask_scheduler: dask_scheduler.WORKER_SATURATION
+            )
+            threads = client.nthreads()
+    finally:
+        cluster.close()
+    assert saturation == 1.0
+    assert sorted(threads.values()) == [1, 1]
+
+
 def test_a_dask_worker_that_stops_answering_with_a_runs_result_does_not_hang_the_sweep(
     tmp_path, monkeypatch, uninterrupted
 ):
