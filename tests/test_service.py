@@ -81,6 +81,58 @@ def test_the_dose_is_contacts_on_time_and_casework_done_times_the_handoff_factor
 
 
 @pytest.mark.fast
+def test_the_dose_of_a_type_with_one_part_is_that_part_alone():
+    """A type with a first contact but no recurring contacts still counts its contacts; a
+    type with no contacts counts its case work alone (all of it at the start, before any
+    has accrued); a type with no case work counts its contacts alone; a type without
+    service has no dose. Each by hand."""
+    first_only = service_office(**{"case_types.0.contacts": None})
+    case = a_case(contacts_due=1, contacts_on_time=0, work_done=7.5, contact_due=None)
+    assert Service(first_only, sim.core.metrics.Metrics(0.0)).dose(case, 50.0) == 0.5 * 0.0 + 0.5
+    casework_only = Service(
+        service_office(**{"case_types.0.contacts": None, "case_types.0.first_contact": None}),
+        sim.core.metrics.Metrics(0.0),
+    )
+    assert casework_only.dose(a_case(work_done=0.0, contacts_due=0), 0.0) == 1.0
+    assert casework_only.dose(a_case(work_done=3.75, contacts_due=0), 50.0) == 0.5
+    assert casework_only.dose(a_case(work_done=15.0, contacts_due=0), 50.0) == 1.0  # at most 1
+    contacts_only = Service(
+        service_office(**{"case_types.0.work_hours": 0.0}), sim.core.metrics.Metrics(0.0)
+    )
+    case = a_case(contacts_due=4, contacts_on_time=3, work_done=0.0, contact_due=None)
+    assert contacts_only.dose(case, 50.0) == 0.75
+    without = Service(
+        service_office(**{"case_types.0.service": None}), sim.core.metrics.Metrics(0.0)
+    )
+    assert without.dose(a_case(contacts_due=2, contacts_on_time=2, work_done=15.0), 50.0) == 0.0
+    # A type with none of them would deliver nothing: the scenario is refused, naming why.
+    with pytest.raises(sim.ScenarioError, match=r"case_types\[0\]\.service: expected a case type"):
+        service_office(
+            **{
+                "case_types.0.contacts": None,
+                "case_types.0.first_contact": None,
+                "case_types.0.work_hours": 0.0,
+            }
+        )
+
+
+@pytest.mark.fast
+def test_a_referral_that_gives_no_reduction_puts_no_signal_in_service():
+    """A subject whose referrals give no cut of its rate (one waiting, one closed with no
+    dose) is not in service: its signals are neither prevented nor counted as candidates
+    while in service."""
+    metrics = sim.core.metrics.Metrics(0.0)
+    service = Service(service_office(), metrics)
+    subject = Subject(1, 2)
+    waiting = a_case(state=ReferralState.WAITING)
+    closed = a_case(state=ReferralState.CLOSED, closed_at=5.0, dose_at_close=0.0)
+    subject.referrals += [waiting, closed]
+    assert service.strongest(subject, 10.0) == (0.0, None)
+    assert not service.prevents(subject, 0.0, 10.0)
+    assert metrics.outcomes.signals_in_service == 0
+
+
+@pytest.mark.fast
 def test_the_reduction_persists_after_closure_with_its_half_life():
     scenario = service_office(**{"case_types.0.service.half_life_days": 100.0})
     service = Service(scenario, sim.core.metrics.Metrics(0.0))

@@ -60,6 +60,8 @@ def test_burnout_is_the_share_of_tolerances_below_the_strain(model):
     tolerance = stats.lognorm(s=1.0, scale=1.0)
     for strain in (0.05, 0.5, 1.0, 1.7, 2.0):
         assert model.burned_out(strain) == pytest.approx(tolerance.cdf(strain), rel=1e-12)
+        fresh = StrainModel(Strain())  # its first answer too, before it remembers any
+        assert fresh.burned_out(strain) == pytest.approx(tolerance.cdf(strain), rel=1e-12)
     assert model.burned_out(0.0) == 0.0
     assert model.burned_out(1.0) == pytest.approx(0.5)
     wide = StrainModel(Strain(burnout_threshold=2.0, tolerance_spread=0.3))

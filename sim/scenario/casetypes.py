@@ -254,4 +254,15 @@ class CaseType(BaseModel):
         total = sum(level.share for level in self.complexity)
         if not math.isclose(total, 1.0, abs_tol=1e-6):
             raise FieldIssue(("complexity",), f"expected shares summing to 1, got {total:g}")
+        if (
+            self.service is not None
+            and self.first_contact is None
+            and self.contacts is None
+            and self.work_hours == 0
+        ):
+            raise FieldIssue(
+                ("service",),
+                "expected a case type that delivers it: contacts, a first contact or "
+                "work_hours (with none, its dose is 0 and its service prevents nothing)",
+            )
         return self
