@@ -73,9 +73,11 @@ def test_the_dose_is_contacts_on_time_and_casework_done_times_the_handoff_factor
     assert service.dose(case, 50.0) == pytest.approx(0.5 * 0.75 + 0.5 * 0.5)
     case.handoffs = 2
     assert service.dose(case, 50.0) == pytest.approx(0.75**2 * 0.625)
-    # a contact overdue now counts as due and not made
+    # a contact overdue now counts as due and not made; one due at this moment is not late yet
     case.handoffs, case.contact_due = 0, 40.0
     assert service.dose(case, 50.0) == pytest.approx(0.5 * 3 / 5 + 0.5 * 0.5)
+    case.contact_due = 50.0
+    assert service.dose(case, 50.0) == pytest.approx(0.5 * 3 / 4 + 0.5 * 0.5)
     # no contact made yet: service has not begun
     assert service.dose(a_case(contacts_due=0, contacts_on_time=0, contact_due=None), 1.0) == 0.0
 
@@ -101,6 +103,8 @@ def test_the_dose_of_a_type_with_one_part_is_that_part_alone():
     )
     case = a_case(contacts_due=4, contacts_on_time=3, work_done=0.0, contact_due=None)
     assert contacts_only.dose(case, 50.0) == 0.75
+    light = Service(service_office(**{"case_types.0.work_hours": 1.0}), sim.core.metrics.Metrics(0))
+    assert light.dose(case, 50.0) == 0.5 * 0.75 + 0.5 * 0.0  # an hour of case work still counts
     without = Service(
         service_office(**{"case_types.0.service": None}), sim.core.metrics.Metrics(0.0)
     )
