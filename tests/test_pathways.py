@@ -10,11 +10,19 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 import pytest
+import simpy
 from conftest import FIRST_SEED_FAST, a_referral, merge, small_office_data
 from scipy import stats
 
 import sim
+from sim.core.casetypes import build_profiles
+from sim.core.metrics import Metrics
 from sim.core.model import CaseloadModel
+from sim.core.randomness import Purpose, RandomStreams
+from sim.core.reassessment import Reassessment
+from sim.core.referral import ReferralState
+from sim.core.service import Service
+from sim.core.workforce import Worker
 
 SEEDS = [1, 2, 3, 4, 5]
 PROBABILITY = {"low": 0.1, "medium": 0.3, "high": 0.6}
@@ -168,6 +176,103 @@ def test_reassessments_happen_on_schedule():
     expected = int(np.floor((until - cases.assigned_at) / every - 1e-12).clip(lower=0).sum())
     assert expected > 100
     assert output.summary.reassessments == expected
+
+
+TWO_TIERS = {
+    "risk.tiers": [
+        {"name": "low", "signals_per_year": 0.5},
+        {"name": "high", "signals_per_year": 4.0},
+    ],
+    "case_types.0.risk_mix": {"low": 0.6, "high": 0.4},
+    "case_types.0.first_contact.deadline_days": {"low": 5, "high": 1},
+    "case_types.0.contacts.every_days": {"low": 14, "high": 7},
+}
+EQUAL_RATES = {"risk.tiers.0.signals_per_year": 1.5}  # low as medium: the rates do not rise
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize("tiers", [{}, TWO_TIERS, EQUAL_RATES], ids=["three", "two", "equal"])
+def test_a_reassessment_by_hand(tiers):
+    """Each reassessment draws the tier again from the risk left: the latent tier's rate cut
+    by the service in force, placed on the tier scale by interpolation between the tiers'
+    rates (at its latent tier where the rates do not rise with tier), scored as
+    ``separation * position + z`` with ``z`` from the case type's own stream, in order, and
+    turned into a tier by the score's percentile over the tier mix (scipy's normal cdf) and
+    the mix's cumulative shares, as at intake. The case's tier and its worker's load follow.
+    300 cases of every latent tier and dose, at day 30, each against the formula by hand."""
+    data = small_office_data(
+        **{
+            "warmup_days": 0.0,
+            "case_types.0.reassessment": {"every_days": 30.0},
+            "case_types.0.service": {"effect": 0.6},
+            **tiers,
+        }
+    )
+    scenario = sim.validate_scenario(data)
+    profiles = build_profiles(scenario)
+    profile = profiles[0]
+    metrics = Metrics(0.0)
+    env = simpy.Environment()
+    streams = RandomStreams(7)
+    reassessment = Reassessment(env, streams, metrics, profiles, Service(scenario, metrics))
+    noise = streams.generator(Purpose.REASSESSMENT, profile.key)  # the same stream, alongside
+    rates = np.array([tier["signals_per_year"] for tier in data["risk"]["tiers"]])
+    mix = np.array(list(data["case_types"][0]["risk_mix"].values()))
+    separation = profile.screening.separation
+    worker = Worker(0, 7.0, count_cap=None, weighted_cap=None)
+    cases = []
+    for i in range(300):
+        latent, on_time, done = i % len(rates), i % 5, (i // 5) % 4
+        case = a_referral(profile, i, tier=latent, duration=100.0)
+        case.assigned_at, case.state = 0.0, ReferralState.OPEN
+        # by day 30: 4 contacts due, `on_time` of them made on time (at most 4); 4.5 of the
+        # 15 hours of case work accrued, `done` / 3 of them done (at most all)
+        case.contacts_due, case.contacts_on_time, case.contact_due = 4, min(on_time, 4), None
+        case.work_done = 4.5 * done / 3
+        case.weight = profile.case_weights[latent][0]
+        worker.take(case)
+        reassessment.start(case)
+        cases.append(case)
+    env.run(until=30.5)
+    rising = len(rates) > 1 and bool(np.all(np.diff(rates) > 0))
+    lowered = changed = 0
+    for case in cases:
+        latent = case.subject.tier
+        dose = 0.5 * min(case.contacts_on_time, 4) / 4 + 0.5 * min(case.work_done / 4.5, 1.0)
+        left = rates[latent] * (1.0 - 0.6 * dose)
+        if not rising:
+            position = float(latent)
+        elif left <= rates[0]:
+            position = 0.0
+        elif left >= rates[-1]:  # (no dose: a top-tier subject stays at the top)
+            position = float(len(rates) - 1)
+        else:
+            below = int(np.searchsorted(rates, left, side="right")) - 1
+            position = below + (left - rates[below]) / (rates[below + 1] - rates[below])
+        raw = separation * position + noise.standard_normal()
+        share = sum(p * stats.norm.cdf(raw - separation * k) for k, p in enumerate(mix))
+        tier = int(sum(share >= bound for bound in np.cumsum(mix)[:-1]))
+        assert case.tier == tier, (case.id, latent, dose, position)
+        assert case.weight == profile.case_weights[tier][0]
+        changed += tier != latent
+        lowered += tier < latent
+    assert worker.load == pytest.approx(sum(case.weight for case in cases))
+    assert metrics.outcomes.reassessments == 300
+    assert metrics.outcomes.tier_changes == changed > 30
+    assert metrics.outcomes.tiers_lowered == lowered > 10
+    # A waiting case keeps its calendar, unreassessed; a closed one leaves it at its next date.
+    for case in cases[1:]:
+        case.state = ReferralState.CLOSED
+    cases[0].state = ReferralState.WAITING
+    while env.peek() <= 60.5:
+        env.step()
+    assert env.peek() == 90.0 and metrics.outcomes.reassessments == 300
+    cases[0].state = ReferralState.CLOSED
+    for _ in range(1000):  # (bounded: a calendar that never empties fails, not hangs)
+        if env.peek() == math.inf:
+            break
+        env.step()
+    assert env.peek() == math.inf and env.now == 90.0
 
 
 def test_with_a_strong_effect_high_tiers_drain():
