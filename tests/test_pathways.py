@@ -20,7 +20,8 @@ from sim.core.metrics import Metrics
 from sim.core.model import CaseloadModel
 from sim.core.randomness import Purpose, RandomStreams
 from sim.core.reassessment import Reassessment
-from sim.core.referral import ReferralState
+from sim.core.recurrence import AFTER_SERVICES, SCREENED_OUT, WITHOUT_SERVICES, RecurrenceLog
+from sim.core.referral import ReferralState, Subject
 from sim.core.service import Service
 from sim.core.workforce import Worker
 
@@ -80,6 +81,108 @@ def test_the_share_of_closures_opening_a_follow_on_case_is_its_probability_by_ti
         assert interval.low <= expected <= interval.high, (tier, followed, len(rows))
         assert interval.high - interval.low < 0.3, "too few closures to tell"
     assert output.summary.follow_on_cases == int(table.followed.sum())
+
+
+def three_step_office() -> sim.Scenario:
+    """Investigations open ongoing cases or aftercare; ongoing cases open aftercare too (a
+    chain), and aftercare has three complexity levels and lognormal durations."""
+    data = small_office_data(
+        **{
+            "horizon_days": 700.0,
+            "warmup_days": 0.0,
+            "workforce.caseworkers": 14,
+            "caps.count": 40,
+            "case_types.0.name": "investigation",
+            "case_types.0.duration": {"distribution": "fixed", "value": 20.0},
+            "case_types.0.closes_on_schedule": True,
+        }
+    )
+    base = data["case_types"][0]
+    follow = {"arrivals": {"rate_per_year": 0.0}, "closes_on_schedule": False}
+    ongoing = {
+        **base,
+        **follow,
+        "name": "ongoing",
+        "duration": {"distribution": "lognormal", "mean": 90.0, "sd": 30.0},
+        "pathways": [{"to": "aftercare", "probability": {"low": 0.5, "medium": 0.3, "high": 0.2}}],
+    }
+    aftercare = {
+        **base,
+        **follow,
+        "name": "aftercare",
+        "duration": {"distribution": "lognormal", "mean": 60.0, "sd": 20.0},
+        "complexity": [
+            {"name": "simple", "share": 0.5},
+            {"name": "usual", "share": 0.3},
+            {"name": "hard", "share": 0.2, "work_multiplier": 1.5},
+        ],
+    }
+    base["pathways"] = [
+        {"to": "ongoing", "probability": PROBABILITY},
+        {"to": "aftercare", "probability": {"low": 0.3, "medium": 0.2, "high": 0.1}},
+    ]
+    data["case_types"] += [ongoing, aftercare]
+    return sim.validate_scenario(data)
+
+
+@pytest.mark.fast
+def test_follow_on_cases_by_hand():
+    """Every closure's follow-on case, by hand: the closing case's own uniform against the
+    cumulative probabilities of its type's pathways, in order, at its assessed tier (an
+    investigation may open an ongoing case or aftercare, an ongoing case aftercare: a
+    chain, whose second link reads the uniform the first gave its case); and every follow-on
+    case's complexity and duration from its type's own stream, drawn in the order the cases
+    open (a uniform against the complexity shares, then the duration)."""
+    scenario = three_step_office()
+    model = CaseloadModel(scenario, seed=4, records=True)
+    model.run()
+    profiles = build_profiles(scenario)
+    rules = {
+        case_type.name: [(rule.to, rule.probability) for rule in case_type.pathways]
+        for case_type in scenario.case_types
+    }
+    tiers = [tier.name for tier in scenario.risk.tiers]
+    opened = {
+        (case.subject.id, case.arrival): case.profile.name
+        for case in model.referrals
+        if case.follow_on
+    }
+    chosen = Counter()
+    for case in model.referrals:
+        if case.state is not ReferralState.CLOSED or not rules[case.profile.name]:
+            continue
+        assert 0.0 <= case.pathway_draw < 1.0
+        target, cumulative = None, 0.0
+        for to, probability in rules[case.profile.name]:
+            cumulative += probability[tiers[case.tier]]
+            if case.pathway_draw < cumulative:
+                target = to
+                break
+        assert opened.get((case.subject.id, case.closed_at)) == target, case.id
+        chosen[case.profile.name, target] += 1
+    assert len(chosen) == 5 and min(chosen.values()) > 20, chosen  # every branch, often
+    # A follow-on case's own uniform, for the next link, is keyed by its subject and how many
+    # cases the subject has had: each its own, never shared with another case.
+    follow_ons = [case for case in model.referrals if case.follow_on]
+    assert len({case.pathway_draw for case in follow_ons}) == len(follow_ons)
+    streams = RandomStreams(4)
+    for case in follow_ons:
+        subject = case.subject
+        keyed = {
+            streams.uniform(Purpose.PATHWAYS, subject.id, k) for k in range(subject.opened + 1)
+        }
+        assert case.pathway_draw in keyed, case.id
+    for profile in profiles[1:]:
+        stream = RandomStreams(4).generator(Purpose.PATHWAYS, profile.key)
+        cut = np.cumsum(profile.complexity_shares)[:-1]
+        cases = sorted(
+            (c for c in model.referrals if c.follow_on and c.profile.index == profile.index),
+            key=lambda c: c.id,
+        )
+        for case in cases:
+            assert case.complexity == int(np.sum(stream.random() >= cut)), case.id
+            assert case.duration == float(profile.duration.sample(stream, 1)[0])
+        assert len({case.complexity for case in cases}) == len(cut) + 1  # every level drawn
 
 
 @pytest.mark.fast
@@ -367,6 +470,26 @@ def test_rereferral_after_a_screen_out_is_its_definition_on_the_records():
         figure = getattr(output.summary, f"rereferred_{window}_after_screen_out")
         assert exits > 100
         assert figure == pytest.approx(returns / exits, abs=1e-12)
+
+
+@pytest.mark.fast
+def test_the_recurrence_log_by_hand():
+    """Exits and returns as defined: a return within a window counts for it, at its very end
+    too; a subject returns once per exit, however often it is referred again before it
+    leaves again; a referral of a subject that never left is no return."""
+    log = RecurrenceLog(10.0, [100.0], horizon=800.0)
+    left, screened, stayed = Subject(1, 0), Subject(2, 0), Subject(3, 0)
+    log.left(left, WITHOUT_SERVICES, 0, 20.0)
+    log.came_back(left, 20.0 + 182.5)  # at the end of six months: within both windows
+    log.came_back(left, 300.0)  # again, with no exit since
+    log.left(screened, SCREENED_OUT, 0, 30.0)
+    log.came_back(screened, 30.0 + 200.0)  # within a year, not six months
+    log.came_back(stayed, 50.0)
+    assert log.rereferral_share(WITHOUT_SERVICES, "6m", 800.0) == 1.0
+    assert log.rereferral_share(WITHOUT_SERVICES, "12m", 800.0) == 1.0
+    assert log.rereferral_share(SCREENED_OUT, "6m", 800.0) == 0.0
+    assert log.rereferral_share(SCREENED_OUT, "12m", 800.0) == 1.0
+    assert math.isnan(log.rereferral_share(AFTER_SERVICES, "6m", 800.0))
 
 
 def recurrence_on_the_records(records: pd.DataFrame, warmup: float, end: float, services: set):
