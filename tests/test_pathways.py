@@ -473,20 +473,23 @@ def test_rereferral_after_a_screen_out_is_its_definition_on_the_records():
 
 
 @pytest.mark.fast
-def test_the_recurrence_log_by_hand():
+@pytest.mark.parametrize("horizon", [800.0, 0.0], ids=["laid-out", "grown"])
+def test_the_recurrence_log_by_hand(horizon):
     """Exits and returns as defined: a return within a window counts for it, at its very end
     too; a subject returns once per exit, however often it is referred again before it
-    leaves again; a referral of a subject that never left is no return."""
-    log = RecurrenceLog(10.0, [100.0], horizon=800.0)
-    left, screened, stayed = Subject(1, 0), Subject(2, 0), Subject(3, 0)
+    leaves again; a referral of a subject that never left is no return. The same with the
+    counts laid out for the run's days and grown as days past them come."""
+    log = RecurrenceLog(10.0, [100.0], horizon=horizon)
+    left, gone, screened, stayed = Subject(1, 0), Subject(4, 0), Subject(2, 0), Subject(3, 0)
     log.left(left, WITHOUT_SERVICES, 0, 20.0)
+    log.left(gone, WITHOUT_SERVICES, 0, 15.0)  # never back (a day the first exit laid out)
     log.came_back(left, 20.0 + 182.5)  # at the end of six months: within both windows
     log.came_back(left, 300.0)  # again, with no exit since
     log.left(screened, SCREENED_OUT, 0, 30.0)
     log.came_back(screened, 30.0 + 200.0)  # within a year, not six months
     log.came_back(stayed, 50.0)
-    assert log.rereferral_share(WITHOUT_SERVICES, "6m", 800.0) == 1.0
-    assert log.rereferral_share(WITHOUT_SERVICES, "12m", 800.0) == 1.0
+    assert log.rereferral_share(WITHOUT_SERVICES, "6m", 800.0) == 0.5
+    assert log.rereferral_share(WITHOUT_SERVICES, "12m", 800.0) == 0.5
     assert log.rereferral_share(SCREENED_OUT, "6m", 800.0) == 0.0
     assert log.rereferral_share(SCREENED_OUT, "12m", 800.0) == 1.0
     assert math.isnan(log.rereferral_share(AFTER_SERVICES, "6m", 800.0))
