@@ -479,20 +479,36 @@ def test_the_recurrence_log_by_hand(horizon):
     too; a subject returns once per exit, however often it is referred again before it
     leaves again; a referral of a subject that never left is no return. The same with the
     counts laid out for the run's days and grown as days past them come."""
-    log = RecurrenceLog(10.0, [100.0], horizon=horizon)
+    log = RecurrenceLog(10.0, [100.0, 300.0], horizon=horizon)
     left, gone, screened, stayed = Subject(1, 0), Subject(4, 0), Subject(2, 0), Subject(3, 0)
     log.left(left, WITHOUT_SERVICES, 0, 20.0)
-    log.left(gone, WITHOUT_SERVICES, 0, 15.0)  # never back (a day the first exit laid out)
+    log.left(gone, WITHOUT_SERVICES, 1, 15.0)  # never back (a day the first exit laid out)
     log.came_back(left, 20.0 + 182.5)  # at the end of six months: within both windows
     log.came_back(left, 300.0)  # again, with no exit since
     log.left(screened, SCREENED_OUT, 0, 30.0)
     log.came_back(screened, 30.0 + 200.0)  # within a year, not six months
     log.came_back(stayed, 50.0)
-    assert log.rereferral_share(WITHOUT_SERVICES, "6m", 800.0) == 0.5
-    assert log.rereferral_share(WITHOUT_SERVICES, "12m", 800.0) == 0.5
+    for window in ("6m", "12m"):
+        assert log.rereferral_share(WITHOUT_SERVICES, window, 800.0) == 0.5
+        assert log.rereferral_share(WITHOUT_SERVICES, window, 800.0, case_type=0) == 1.0
+        assert log.rereferral_share(WITHOUT_SERVICES, window, 800.0, case_type=1) == 0.0
     assert log.rereferral_share(SCREENED_OUT, "6m", 800.0) == 0.0
     assert log.rereferral_share(SCREENED_OUT, "12m", 800.0) == 1.0
     assert math.isnan(log.rereferral_share(AFTER_SERVICES, "6m", 800.0))
+    # Harms per subject first referred in the window, by the type it was first referred as,
+    # once its follow-up (100 or 300 days) ends in the run: day + 1 + follow-up <= end.
+    first = [(0, 12, 2), (0, 40, 2), (1, 50, 0), (1, 60, 3), (0, 5, 7), (0, 300, 4)]
+    for number, (case_type, day, harms) in enumerate(first):
+        subject = Subject(10 + number, 0, origin_type=case_type, origin_day=day)
+        log.first_referral(case_type, day)
+        for _ in range(harms):
+            log.harm(subject)
+    # (day 5 is in the warm-up; day 300's follow-up ends after day 361)
+    assert log.harms_per_subject(361.0, case_type=0) == (2 + 2) / 2
+    assert log.harms_per_subject(361.0, case_type=1) == (0 + 3) / 2
+    assert log.harms_per_subject(361.0) == (2 + 2 + 0 + 3) / 4
+    assert log.harms_per_subject(351.0, case_type=1) == 0.0  # day 50 ends exactly then
+    assert math.isnan(log.harms_per_subject(350.0, case_type=1))  # neither has ended
 
 
 def recurrence_on_the_records(records: pd.DataFrame, warmup: float, end: float, services: set):
