@@ -509,6 +509,15 @@ def test_the_recurrence_log_by_hand(horizon):
     assert log.harms_per_subject(361.0) == (2 + 2 + 0 + 3) / 4
     assert log.harms_per_subject(351.0, case_type=1) == 0.0  # day 50 ends exactly then
     assert math.isnan(log.harms_per_subject(350.0, case_type=1))  # neither has ended
+    # A window longer than the run has no exit to count (not the days a slice wraps round to).
+    assert math.isnan(log.rereferral_share(WITHOUT_SERVICES, "12m", 300.0))
+    # With no warm-up, a subject first referred on day 0 counts once its follow-up has ended
+    # (day 0 + 1 + 100 = 101), and not before.
+    start = RecurrenceLog(0.0, [100.0], horizon=horizon)
+    start.first_referral(0, 0)
+    start.harm(Subject(30, 0, origin_type=0, origin_day=0))
+    assert start.harms_per_subject(101.0) == 1.0
+    assert math.isnan(start.harms_per_subject(100.5))
 
 
 def recurrence_on_the_records(records: pd.DataFrame, warmup: float, end: float, services: set):
