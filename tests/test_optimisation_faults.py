@@ -217,6 +217,13 @@ def test_a_journal_is_never_mixed_with_another_optimisations_runs(tmp_path, offi
         f"this optimisation's is '{made_by[:12]}...'): its runs are not this optimisation's; use "
         "a new folder"
     )
+    unrecorded = {key: value for key, value in header.items() if key != "model_code"}
+    (out / JOURNAL).write_text(json.dumps(unrecorded) + "\n")
+    assert refusal(office, "--out", str(out), "--resume") == (
+        f"caseload: {out / JOURNAL}: model_code: made for another model code ('none: an earlier "
+        f"version', this optimisation's is '{made_by[:12]}...'): its runs are not this "
+        "optimisation's; use a new folder"
+    )
     (out / JOURNAL).write_text("".join([*lines[:3], "{not a run\n", *lines[3:]]))
     assert refusal(office, "--out", str(out), "--resume") == (
         f"caseload: {out / JOURNAL}: line 4 is not a run: the journal is damaged"

@@ -135,7 +135,9 @@ class RunJournal:
                 scenario = key == "scenario_hash"
                 there, here = header.get(key), self.header[key]
                 if key == "model_code":  # (a SHA-256: its first digits tell them apart)
-                    there, here = f"{str(there)[:12]}...", f"{here[:12]}..."
+                    recorded = there is not None
+                    there = f"{there[:12]}..." if recorded else "none: an earlier version"
+                    here = f"{here[:12]}..."
                 shown = (
                     " (its settings differ)"
                     if scenario
