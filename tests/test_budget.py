@@ -55,6 +55,37 @@ def test_cost_rates_by_hand():
     # 7 hours a day, 5 days a week: 7 * 365 * 5 / 7 = 1,825 contracted hours a year.
     assert rates.overtime_per_hour == pytest.approx(70_000 / 1825 * 1.5)
     assert rates.per_hire == 20_000.0
+    assert (rates.agency_per_day, rates.technology_per_day) == (0.0, 0.0)  # none bought
+    assert rates.wellbeing_per_worker_day == rates.retention_per_worker_day == 0.0
+    assert rates.pipeline_per_hire == rates.per_audit == 0.0
+
+
+@pytest.mark.fast
+def test_the_levers_cost_rates_by_hand():
+    """Each costed lever's rate as docs/levers.md prices it: per day, level x the yearly price
+    over 365 (technology for every funded caseworker position), per hire, per audit."""
+    scenario = sim.validate_scenario(
+        small_office_data(
+            **{
+                "budget": {"agency_cost": 73_000.0},
+                "workforce.caseworkers": 4,
+                "technology": {"non_case_cut": 0.5, "cost_per_worker_year": 3_650.0, "level": 0.5},
+                "levers": {
+                    "wellbeing": {"level": 0.5, "cost_per_worker_year": 1_460.0},
+                    "retention_pay": {"level": 0.25, "cost_per_worker_year": 2_920.0},
+                    "faster_hiring": {"level": 0.5, "cost_per_hire": 3_000.0},
+                    "rebalancing": {"every_days": 10.0, "cost_per_audit": 250.0},
+                },
+            }
+        )
+    )
+    rates = CostRates.from_scenario(scenario)
+    assert rates.agency_per_day == pytest.approx(200.0)  # 73,000 / 365
+    assert rates.technology_per_day == pytest.approx(3_650.0 * 0.5 * 4 / 365)  # 20 a day
+    assert rates.wellbeing_per_worker_day == pytest.approx(0.5 * 1_460.0 / 365)  # 2
+    assert rates.retention_per_worker_day == pytest.approx(0.25 * 2_920.0 / 365)  # 2
+    assert rates.pipeline_per_hire == pytest.approx(1_500.0)
+    assert rates.per_audit == 250.0
 
 
 @pytest.mark.fast
