@@ -10,7 +10,7 @@ of a step function, a percentile of end-of-day caseloads. The daily flows count 
 happening, the warm-up's too. The outcome model's own figures and the levers' are tested
 with their modules; here only that they reach the summary (a lever's cost in the total), and
 the reassessments' counts, which no run can check (a case's tier before a reassessment is not
-recorded).
+recorded), and the outcome model's counters at the window's first moment and before it.
 mutmut's measure of ``sim/core/metrics.py`` leans on this module (docs/testing.md).
 """
 
@@ -125,6 +125,17 @@ def replication() -> Metrics:
     m.outcomes.reassessment(WARMUP, 1, 1)  # the same tier again
     m.outcomes.reassessment(20.0, 2, 1)  # lowered
     m.outcomes.reassessment(21.0, 0, 2)  # changed, raised
+    for time in (BEFORE, WARMUP, 30.0):
+        m.outcomes.signal_in_service(time)
+    m.outcomes.prevent(BEFORE, 0)
+    m.outcomes.prevent(WARMUP, 0)
+    m.outcomes.prevent(32.0, 1)
+    m.outcomes.service_dose(BEFORE, 0.9, 0)
+    m.outcomes.service_dose(WARMUP, 0.5, 0)
+    m.outcomes.service_dose(33.0, 0.25, 1)
+    m.outcomes.follow_on(BEFORE, 1)
+    m.outcomes.follow_on(WARMUP, 1)
+    m.outcomes.follow_on(34.0, 0)
     return m
 
 
@@ -209,6 +220,11 @@ EXPECTED = {
     "reassessments": 3,
     "tier_changes": 2,
     "tiers_lowered": 1,
+    "signals_in_service": 2,
+    "prevented": 2,
+    "prevented_share": 2 / (2 + 2 + 4),  # of prevented, caught and missed
+    "service_dose_mean": (0.5 + 0.25) / 2,
+    "follow_on_cases": 2,
     **COSTS,
     "total_cost": TOTAL,
     "cost_per_referral": TOTAL / 4,
@@ -280,7 +296,7 @@ def test_the_daily_flows_count_every_happening_and_start_again_each_day():
         "closed": 4,
         "caught": 3,
         "missed": 5,
-        "prevented": 0,
+        "prevented": 3,  # the warm-up's one too
         "quits": 3,
         "hires": 2,
         "scandals": 3,
@@ -316,6 +332,7 @@ RATIOS = (
     "utilisation",
     "demand_ratio",
     "backlog_hours_mean",
+    "service_dose_mean",
     "_per_1000_referrals",
     "cost_per_referral",
     "cost_per_harm_prevented",
