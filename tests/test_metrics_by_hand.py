@@ -130,6 +130,7 @@ def replication() -> Metrics:
     m.outcomes.prevent(BEFORE, 0)
     m.outcomes.prevent(WARMUP, 0)
     m.outcomes.prevent(32.0, 1)
+    m.outcomes.prevent(35.0, 0)
     m.outcomes.service_dose(BEFORE, 0.9, 0)
     m.outcomes.service_dose(WARMUP, 0.5, 0)
     m.outcomes.service_dose(33.0, 0.25, 1)
@@ -221,8 +222,8 @@ EXPECTED = {
     "tier_changes": 2,
     "tiers_lowered": 1,
     "signals_in_service": 2,
-    "prevented": 2,
-    "prevented_share": 2 / (2 + 2 + 4),  # of prevented, caught and missed
+    "prevented": 3,
+    "prevented_share": 3 / (3 + 2 + 4),  # of prevented, caught and missed
     "service_dose_mean": (0.5 + 0.25) / 2,
     "follow_on_cases": 2,
     **COSTS,
@@ -246,6 +247,11 @@ def test_the_counts_by_case_type_are_those_of_each_type():
     assert by_type[figures].to_dict("index") == {
         "family": {"referrals": 2, "screened_out": 1, "cases_closed": 2, "caught": 1, "missed": 2},
         "youth": {"referrals": 2, "screened_out": 2, "cases_closed": 1, "caught": 1, "missed": 2},
+    }
+    outcomes = ["prevented", "follow_on_cases", "service_dose_mean"]
+    assert by_type[outcomes].to_dict("index") == {
+        "family": {"prevented": 2, "follow_on_cases": 1, "service_dose_mean": 0.5},
+        "youth": {"prevented": 1, "follow_on_cases": 1, "service_dose_mean": 0.25},
     }
 
 
@@ -296,7 +302,7 @@ def test_the_daily_flows_count_every_happening_and_start_again_each_day():
         "closed": 4,
         "caught": 3,
         "missed": 5,
-        "prevented": 3,  # the warm-up's one too
+        "prevented": 4,  # the warm-up's one too
         "quits": 3,
         "hires": 2,
         "scandals": 3,
