@@ -134,9 +134,11 @@ def replication() -> Metrics:
     m.outcomes.service_dose(BEFORE, 0.9, 0)
     m.outcomes.service_dose(WARMUP, 0.5, 0)
     m.outcomes.service_dose(33.0, 0.25, 1)
+    m.outcomes.service_dose(36.0, 0.75, 0)
     m.outcomes.follow_on(BEFORE, 1)
     m.outcomes.follow_on(WARMUP, 1)
     m.outcomes.follow_on(34.0, 0)
+    m.outcomes.follow_on(37.0, 0)
     return m
 
 
@@ -224,8 +226,8 @@ EXPECTED = {
     "signals_in_service": 2,
     "prevented": 3,
     "prevented_share": 3 / (3 + 2 + 4),  # of prevented, caught and missed
-    "service_dose_mean": (0.5 + 0.25) / 2,
-    "follow_on_cases": 2,
+    "service_dose_mean": (0.5 + 0.25 + 0.75) / 3,
+    "follow_on_cases": 3,
     **COSTS,
     "total_cost": TOTAL,
     "cost_per_referral": TOTAL / 4,
@@ -250,7 +252,7 @@ def test_the_counts_by_case_type_are_those_of_each_type():
     }
     outcomes = ["prevented", "follow_on_cases", "service_dose_mean"]
     assert by_type[outcomes].to_dict("index") == {
-        "family": {"prevented": 2, "follow_on_cases": 1, "service_dose_mean": 0.5},
+        "family": {"prevented": 2, "follow_on_cases": 2, "service_dose_mean": (0.5 + 0.75) / 2},
         "youth": {"prevented": 1, "follow_on_cases": 1, "service_dose_mean": 0.25},
     }
 
