@@ -22,7 +22,10 @@ import numpy as np
 import pytest
 
 from sim.core.metrics import Metrics
+from sim.core.recurrence import AFTER_SERVICES, SCREENED_OUT, WITHOUT_SERVICES
+from sim.core.referral import Subject
 from sim.core.risk import HarmCause
+from sim.core.summary import CASE_TYPE_FIGURES
 
 pytestmark = pytest.mark.fast
 
@@ -255,6 +258,36 @@ def test_the_counts_by_case_type_are_those_of_each_type():
         "family": {"prevented": 2, "follow_on_cases": 2, "service_dose_mean": (0.5 + 0.75) / 2},
         "youth": {"prevented": 1, "follow_on_cases": 1, "service_dose_mean": 0.25},
     }
+
+
+def test_the_recurrence_figures_by_case_type_are_those_of_each_type():
+    """Exits, returns, first referrals and harms of two types told by hand: each type's
+    shares and harms per subject are its own (the recurrence log's definitions are tested
+    in tests/test_pathways.py)."""
+    m = Metrics(WARMUP, CASE_TYPES, harm_follow_ups=[20.0, 30.0], horizon=400.0)
+    log = m.outcomes.recurrence
+    subjects = [Subject(number, 0) for number in range(4)]
+    log.left(subjects[0], SCREENED_OUT, 0, 20.0)
+    log.left(subjects[1], SCREENED_OUT, 0, 21.0)
+    log.left(subjects[2], WITHOUT_SERVICES, 1, 22.0)
+    log.left(subjects[3], AFTER_SERVICES, 1, 23.0)
+    log.came_back(subjects[0], 40.0)  # type 0: one of two screen-outs back
+    log.came_back(subjects[3], 300.0)  # type 1: after services, within a year
+    for case_type, day, harms in ((0, 12, 1), (0, 14, 2), (1, 15, 4)):
+        log.first_referral(case_type, day)
+        for _ in range(harms):
+            log.harm(Subject(99, 0, origin_type=case_type, origin_day=day))
+    by_type = m.outcomes.by_case_type(400.0).set_index("case_type")
+    assert by_type.loc["family", "rereferred_6m_after_screen_out"] == 0.5
+    assert by_type.loc["family", "rereferred_12m_after_screen_out"] == 0.5
+    assert math.isnan(by_type.loc["youth", "rereferred_6m_after_screen_out"])
+    assert by_type.loc["youth", "rereferred_12m_after_closure_without_services"] == 0.0
+    assert by_type.loc["youth", "rereferred_6m_after_services"] == 0.0
+    assert by_type.loc["youth", "rereferred_12m_after_services"] == 1.0
+    assert math.isnan(by_type.loc["family", "rereferred_12m_after_services"])
+    assert by_type.loc["family", "harms_per_subject"] == (1 + 2) / 2
+    assert by_type.loc["youth", "harms_per_subject"] == 4.0
+    assert list(by_type.columns) == list(CASE_TYPE_FIGURES)
 
 
 def test_the_90th_percentiles_are_numpys_on_the_waits_and_the_caseloads():
