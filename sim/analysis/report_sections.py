@@ -22,7 +22,7 @@ import yaml
 from matplotlib.figure import Figure
 
 from ..experiments.presentation import HEADLINE_FIGURES, factor_label, figure_label
-from ..experiments.results import load_manifest, load_results
+from ..experiments.results import load_manifest, load_results, short_hash
 from . import plots
 from .failures import failure_reasons
 from .readings import (
@@ -216,7 +216,7 @@ def sensitivity(results: Results, outcome: str = "missed_per_1000_referrals") ->
 def _model_code(manifest: dict) -> str:
     """The model's code hash, as the report names it (nothing for a folder without one)."""
     code = manifest.get("model_code")
-    return "" if code is None else f" (model code {str(code)[:12]}...)"
+    return "" if code is None else f" (model code {short_hash(code)})"
 
 
 def about(results: Results) -> str:
@@ -230,7 +230,7 @@ def about(results: Results) -> str:
         f"replication(s), seed {manifest.get('seed')} (common random numbers: replication r of "
         f"every setting draws from the same random streams, so differences between settings "
         f"are paired). Base scenario '{(manifest.get('base_scenario') or {}).get('name', '')}' "
-        f"(SHA-256 {str(manifest.get('scenario_hash', ''))[:12]}...), caseload-sim "
+        f"(SHA-256 {short_hash(manifest.get('scenario_hash', ''))}), caseload-sim "
         f"{manifest.get('package_version')}{_model_code(manifest)}; {ok} of "
         f"{len(sweep.table)} runs succeeded. "
         f"Figures cover the statistics window of {sweep.window_days:,.0f} days after the "

@@ -66,6 +66,7 @@ __all__ = [
     "lock_folder",
     "model_code",
     "package_version",
+    "short_hash",
     "summarise_results",
 ]
 
@@ -84,6 +85,11 @@ class ResultsWriteError(OSError):
 
     The shards written before are kept; the run that raised it stops.
     """
+
+
+def short_hash(digest: object) -> str:
+    """A SHA-256 as people are shown it: its first 12 digits, which tell digests apart."""
+    return f"{str(digest)[:12]}..."
 
 
 def scenario_hash(data: dict[str, Any]) -> str:
@@ -171,10 +177,9 @@ def _sweep_difference(old: dict[str, Any], new: dict[str, Any]) -> str | None:
         there = old.get("model_code")
         if there is None:
             return "its rows made by a model whose code it does not record (an earlier version)"
-        here = str(new.get("model_code"))
         return (
-            f"its rows made by other model code (SHA-256 {str(there)[:12]}... there, "
-            f"{here[:12]}... here: the model changed since the sweep began)"
+            f"its rows made by other model code (SHA-256 {short_hash(there)} there, "
+            f"{short_hash(new.get('model_code'))} here: the model changed since the sweep began)"
         )
     return None
 

@@ -37,6 +37,7 @@ from ..experiments.results import (
     model_code,
     package_version,
     scenario_hash,
+    short_hash,
 )
 
 __all__ = ["JOURNAL", "RunJournal"]
@@ -136,8 +137,8 @@ class RunJournal:
                 there, here = header.get(key), self.header[key]
                 if key == "model_code":  # (a SHA-256: its first digits tell them apart)
                     recorded = there is not None
-                    there = f"{there[:12]}..." if recorded else "none: an earlier version"
-                    here = f"{here[:12]}..."
+                    there = short_hash(there) if recorded else "none: an earlier version"
+                    here = short_hash(here)
                 shown = (
                     " (its settings differ)"
                     if scenario
